@@ -1,0 +1,125 @@
+import type { HttpResponseInit } from '@azure/functions';
+import type { Logger } from 'pino';
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** The one error vocabulary: a stable code, an HTTP status and a message safe to show the caller. */
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  readonly details?: ErrorDetail[];
+
+  constructor(message: string, options?: { details?: ErrorDetail[]; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options?.details) this.details = options.details;
+  }
+}
+
+export class ValidationError extends AppError {
+  readonly code = 'validation_failed';
+  readonly status = 400;
+  constructor(details: ErrorDetail[], message = 'The request is not valid.') {
+    super(message, { details });
+  }
+}
+
+export class InvalidJson extends AppError {
+  readonly code = 'invalid_json';
+  readonly status = 400;
+  constructor() {
+    super('The request body is not valid JSON.');
+  }
+}
+
+export class Unauthenticated extends AppError {
+  readonly code = 'unauthenticated';
+  readonly status = 401;
+}
+
+export class Forbidden extends AppError {
+  readonly code = 'forbidden';
+  readonly status = 403;
+}
+
+export class NotFound extends AppError {
+  readonly code = 'not_found';
+  readonly status = 404;
+}
+
+/** A concurrent change won (an ETag did not match). Safe to retry. */
+export class Conflict extends AppError {
+  readonly code: string = 'conflict';
+  readonly status = 409;
+}
+
+/** A create-only write found the key already there. */
+export class AlreadyExists extends Conflict {}
+
+export class PreconditionFailed extends AppError {
+  readonly code = 'precondition_failed';
+  readonly status = 412;
+}
+
+export class PayloadTooLarge extends AppError {
+  readonly code = 'payload_too_large';
+  readonly status = 413;
+}
+
+export class UnsupportedMediaType extends AppError {
+  readonly code = 'unsupported_media_type';
+  readonly status = 415;
+}
+
+/** A dependency (a state store, the sidecar) is down, slow or behind an open circuit. */
+export class Unavailable extends AppError {
+  readonly code = 'unavailable';
+  readonly status = 503;
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options?: { retryAfterSeconds?: number; cause?: unknown }) {
+    super(message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 5;
+  }
+}
+
+/** What the caller sees for a 503: which store failed is logged, never sent. */
+const UNAVAILABLE_MESSAGE = 'A backing service is unavailable. Retry later.';
+const INTERNAL_MESSAGE = 'An internal error occurred.';
+
+/**
+ * Turns anything thrown into the public error shape. Known errors keep their code and message
+ * (5xx messages are replaced by generic ones); anything else becomes a 500 that reveals nothing
+ * and is logged with its stack under `err`.
+ */
+export type JsonResponse = Omit<HttpResponseInit, 'headers'> & { headers: Record<string, string> };
+
+export function errorResponse(error: unknown, correlationId: string, log: Logger): JsonResponse {
+  if (error instanceof AppError && error.status < 500) {
+    log.info({ code: error.code, status: error.status }, 'request rejected');
+    return errorBody(error.status, error.code, error.message, correlationId, error.details);
+  }
+  if (error instanceof Unavailable) {
+    log.warn({ err: error }, 'dependency unavailable');
+    const response = errorBody(503, error.code, UNAVAILABLE_MESSAGE, correlationId);
+    return { ...response, headers: { ...response.headers, 'retry-after': String(error.retryAfterSeconds) } };
+  }
+  log.error({ err: error }, 'unhandled error');
+  return errorBody(500, 'internal', INTERNAL_MESSAGE, correlationId);
+}
+
+function errorBody(
+  status: number,
+  code: string,
+  message: string,
+  correlationId: string,
+  details?: ErrorDetail[],
+): JsonResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json' },
+    jsonBody: { error: { code, message, ...(details ? { details } : {}) }, correlationId },
+  };
+}

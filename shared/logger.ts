@@ -1,0 +1,28 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** The process logger: JSON lines on stdout, which the Functions host and Container Apps collect. */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'dapr-state-functions' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: ['*.authorization', '*["x-ms-client-principal"]', '*.password'], censor: '[redacted]' },
+    },
+    destination,
+  );
+}
+
+export interface InvocationFields {
+  correlationId: string;
+  functionName: string;
+  invocationId: string;
+}
+
+/** One child per invocation, so every line carries the correlation id. */
+export function invocationLogger(root: Logger, fields: InvocationFields): Logger {
+  return root.child(fields);
+}

@@ -1,0 +1,240 @@
+import {
+  DaprClient,
+  CommunicationProtocolEnum,
+  StateConcurrencyEnum,
+  StateConsistencyEnum,
+} from '@dapr/dapr';
+import type { OperationType } from '@dapr/dapr/types/Operation.type.js';
+import {
+  BrokenCircuitError,
+  ConsecutiveBreaker,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import { z } from 'zod';
+import { AlreadyExists, Conflict, Unavailable } from '../errors.js';
+import type { BulkEntry, SaveOptions, StateEntry, StateStore, TransactionOperation } from './port.js';
+
+export interface DaprConnection {
+  host: string;
+  httpPort: number;
+}
+
+export interface DaprStateStoreOptions {
+  /** Every sidecar call is cut off after this long (the SDK has no timeout of its own). */
+  timeoutMs: number;
+  /** Consecutive unavailable answers that open the circuit; conflicts never count. */
+  breakerThreshold?: number;
+  /** How long an open circuit fails fast before letting one call through. */
+  breakerHalfOpenAfterMs?: number;
+}
+
+/** One DaprClient per process: its keep-alive agents are static (docs/dapr.md). */
+export function createDaprClient(connection: DaprConnection): DaprClient {
+  return new DaprClient({
+    daprHost: connection.host,
+    daprPort: String(connection.httpPort),
+    communicationProtocol: CommunicationProtocolEnum.HTTP,
+    isKeepAlive: true,
+  });
+}
+
+/** The sidecar or the store refused the request itself: a bug on our side, never shown to callers. */
+export class StateRequestRejected extends Error {
+  constructor(readonly status: number, readonly storeMessage: string) {
+    super(`state store rejected the request (${status}): ${storeMessage}`);
+    this.name = 'StateRequestRejected';
+  }
+}
+
+type Operation = 'get' | 'save' | 'delete' | 'bulk' | 'transaction';
+
+interface CallContext {
+  operation: Operation;
+  etagSent: boolean;
+  createOnly: boolean;
+}
+
+const sdkFailureSchema = z.object({ status: z.number(), error_msg: z.string().optional() });
+const bulkResponseSchema = z.array(
+  z.object({ key: z.string(), data: z.unknown().optional(), etag: z.string().optional(), error: z.string().optional() }),
+);
+
+/** Redis answers "failed to set key", PostgreSQL v2 "no item was updated" when a first-write save finds the key. */
+const CREATE_COLLISION = /failed to set key|no item was updated/i;
+const ETAG_PROBLEM = /etag|failed to set key|no item was updated|possible etag mismatch/i;
+const HEALTH_PROBE_KEY = 'health:probe:ping';
+
+/**
+ * The state port over the real DaprClient. It absorbs the SDK's traps (docs/dapr.md): `save` and
+ * `delete` return `{error}` instead of throwing, `get` drops the ETag (so reads go through
+ * `getBulk`), options must be numeric enums, metadata values strings, transaction ETags plain
+ * strings, keys in paths unencoded, and no call has a timeout.
+ */
+export function createDaprStateStore(client: DaprClient, name: string, options: DaprStateStoreOptions): StateStore {
+  const policy = resiliencePolicy(options);
+
+  async function call<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await policy.execute(async () => {
+        try {
+          return await fn();
+        } catch (error) {
+          throw classify(error, context, name);
+        }
+      });
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new Unavailable(`state store ${name}: circuit open`, { cause: error });
+      }
+      if (error instanceof TaskCancelledError) {
+        throw new Unavailable(`state store ${name}: ${context.operation} timed out after ${options.timeoutMs} ms`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async function getBulk(keys: readonly string[]): Promise<BulkEntry[]> {
+    if (keys.length === 0) return [];
+    const raw = await call({ operation: 'bulk', etagSent: false, createOnly: false }, () =>
+      client.state.getBulk(name, [...keys]),
+    );
+    const items = bulkResponseSchema.safeParse(raw);
+    if (!items.success) throw new Error(`state store ${name}: unexpected bulk response`);
+    const byKey = new Map(items.data.map((item) => [item.key, item]));
+    return keys.map((key) => {
+      const item = byKey.get(key);
+      if (item?.error) throw new Unavailable(`state store ${name}: bulk get failed for a key: ${item.error}`);
+      if (!item || item.data === undefined) return { key, entry: null };
+      if (item.etag === undefined) throw new Error(`state store ${name}: value without an ETag`);
+      return { key, entry: { value: item.data, etag: item.etag } };
+    });
+  }
+
+  return {
+    name,
+
+    async get(key: string): Promise<StateEntry | null> {
+      const [first] = await getBulk([key]);
+      return first?.entry ?? null;
+    },
+
+    getBulk,
+
+    async save(key: string, value: unknown, saveOptions: SaveOptions): Promise<void> {
+      const context: CallContext = {
+        operation: 'save',
+        etagSent: saveOptions.mode === 'compare-and-set',
+        createOnly: saveOptions.mode === 'create-only',
+      };
+      await call(context, async () => {
+        const result = await client.state.save(name, [toSdkItem(key, value, saveOptions)]);
+        if (result.error) throw result.error;
+      });
+    },
+
+    async delete(key: string, deleteOptions: { etag?: string } = {}): Promise<void> {
+      const context: CallContext = { operation: 'delete', etagSent: deleteOptions.etag !== undefined, createOnly: false };
+      await call(context, async () => {
+        const result = await client.state.delete(name, encodeURIComponent(key), {
+          ...(deleteOptions.etag === undefined ? {} : { etag: deleteOptions.etag }),
+          concurrency:
+            deleteOptions.etag === undefined
+              ? StateConcurrencyEnum.CONCURRENCY_LAST_WRITE
+              : StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE,
+        });
+        if (result.error) throw result.error;
+      });
+    },
+
+    async transaction(operations: readonly TransactionOperation[]): Promise<void> {
+      if (operations.length === 0) return;
+      const context: CallContext = {
+        operation: 'transaction',
+        etagSent: operations.some((op) => (op.kind === 'delete' ? op.etag !== undefined : op.options.mode === 'compare-and-set')),
+        createOnly: false,
+      };
+      await call(context, () => client.state.transaction(name, operations.map(toSdkOperation)));
+    },
+
+    async ping(): Promise<void> {
+      await getBulk([HEALTH_PROBE_KEY]);
+    },
+  };
+}
+
+function resiliencePolicy(options: DaprStateStoreOptions): IPolicy {
+  const breaker = circuitBreaker(handleWhen((error) => error instanceof Unavailable), {
+    halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5000,
+    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+  });
+  return wrap(breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
+}
+
+/** A fresh item object per call: the SDK rewrites the option objects it is given. */
+function toSdkItem(key: string, value: unknown, options: SaveOptions) {
+  return {
+    key,
+    value,
+    ...(options.mode === 'compare-and-set' ? { etag: options.etag } : {}),
+    ...(options.ttlSeconds === undefined ? {} : { metadata: { ttlInSeconds: String(options.ttlSeconds) } }),
+    options: {
+      concurrency:
+        options.mode === 'overwrite'
+          ? StateConcurrencyEnum.CONCURRENCY_LAST_WRITE
+          : StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE,
+      consistency: StateConsistencyEnum.CONSISTENCY_UNSPECIFIED,
+    },
+  };
+}
+
+function toSdkOperation(op: TransactionOperation): OperationType {
+  const request =
+    op.kind === 'delete'
+      ? { key: op.key, ...(op.etag === undefined ? {} : { etag: op.etag }) }
+      : toSdkItem(op.key, op.value, op.options);
+  // The SDK types `etag` as {value} and would send that object, which daprd rejects: we send the string.
+  return { operation: op.kind, request } as unknown as OperationType;
+}
+
+function classify(error: unknown, context: CallContext, store: string): Error {
+  const failure = parseSdkFailure(error);
+  if (!failure) {
+    // Not an HTTP answer: connection refused/reset, DNS, or the SDK giving up waiting for the sidecar.
+    return new Unavailable(`state store ${store}: ${context.operation} failed to reach the sidecar`, { cause: error });
+  }
+  const { status, message } = failure;
+  if (status === 409) return new Conflict('A concurrent change won. Retry the request.', { cause: error });
+  // Redis cannot parse a foreign ETag (400) where PostgreSQL calls it a mismatch (409): same meaning.
+  if (status === 400 && context.etagSent && /etag/i.test(message)) {
+    return new Conflict('A concurrent change won. Retry the request.', { cause: error });
+  }
+  if (status === 500 && context.createOnly && CREATE_COLLISION.test(message)) {
+    return new AlreadyExists('The item already exists.', { cause: error });
+  }
+  // A failed transaction always answers 500, an ETag mismatch included.
+  if (status === 500 && context.operation === 'transaction' && context.etagSent && ETAG_PROBLEM.test(message)) {
+    return new Conflict('A concurrent change won. Retry the request.', { cause: error });
+  }
+  if (status >= 500) {
+    return new Unavailable(`state store ${store}: ${context.operation} failed (${status}): ${message}`, { cause: error });
+  }
+  return new StateRequestRejected(status, message);
+}
+
+function parseSdkFailure(error: unknown): { status: number; message: string } | null {
+  if (!(error instanceof Error)) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(error.message);
+  } catch {
+    return null;
+  }
+  const parsed = sdkFailureSchema.safeParse(body);
+  return parsed.success ? { status: parsed.data.status, message: parsed.data.error_msg ?? '' } : null;
+}

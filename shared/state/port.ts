@@ -1,0 +1,45 @@
+/**
+ * The state port: the few operations our services need from a state store, with typed results.
+ * Errors: `Conflict` (an ETag did not match), `AlreadyExists` (a create-only save found the key),
+ * `Unavailable` (network, timeout, 5xx, open circuit). Absent keys read as `null`.
+ */
+export interface StateEntry {
+  /** The stored JSON value; parse it with a schema before use. */
+  value: unknown;
+  etag: string;
+}
+
+/**
+ * How a save treats what is stored:
+ * - `create-only`: succeeds only when the key is absent (or expired), else `AlreadyExists`;
+ * - `compare-and-set`: succeeds only when the stored ETag still equals `etag`, else `Conflict`;
+ * - `overwrite`: last write wins.
+ * A key written with `create-only`/`compare-and-set` must never be written with `overwrite`, and the
+ * reverse (Redis keeps a sticky first-write marker; see docs/dapr.md).
+ * `ttlSeconds` must be sent on every save of a key that must expire.
+ */
+export type SaveOptions =
+  | { mode: 'create-only'; ttlSeconds?: number }
+  | { mode: 'compare-and-set'; etag: string; ttlSeconds?: number }
+  | { mode: 'overwrite'; ttlSeconds?: number };
+
+export type TransactionOperation =
+  | { kind: 'upsert'; key: string; value: unknown; options: SaveOptions }
+  | { kind: 'delete'; key: string; etag?: string };
+
+export interface BulkEntry {
+  key: string;
+  entry: StateEntry | null;
+}
+
+export interface StateStore {
+  readonly name: string;
+  get(key: string): Promise<StateEntry | null>;
+  save(key: string, value: unknown, options: SaveOptions): Promise<void>;
+  delete(key: string, options?: { etag?: string }): Promise<void>;
+  /** Entries in the order of `keys`; absent keys have `entry: null`. */
+  getBulk(keys: readonly string[]): Promise<BulkEntry[]>;
+  transaction(operations: readonly TransactionOperation[]): Promise<void>;
+  /** Resolves when the store answers a read through the sidecar; throws Unavailable otherwise. */
+  ping(): Promise<void>;
+}
