@@ -1,0 +1,224 @@
+import {
+  failure,
+  ok,
+  success,
+  type BulkGetItem,
+  type DeleteOperation,
+  type Metadata,
+  type SaveOperation,
+  type StateBackend,
+  type StateOptions,
+  type StoredState,
+  type StoreResult,
+  type TransactionOperation,
+} from './backend.js';
+
+export interface MemoryBackendOptions {
+  /** Milliseconds since the epoch; tests inject a fake clock to expire keys without sleeping. */
+  now?: () => number;
+}
+
+/** The Redis hash `{data, version[, first-write]}` plus the key's expiry. */
+interface Entry {
+  data: string;
+  version: number;
+  firstWrite: boolean;
+  expiresAt: number | undefined;
+}
+
+/** A parsed upsert, ready to run like one step of a Redis pipeline. */
+interface PreparedUpsert {
+  key: string;
+  data: string;
+  version: number;
+  ttlSeconds: number | undefined;
+}
+
+const INTEGER = /^[+-]?\d+$/;
+const CONCURRENCY = new Set(['', 'first-write', 'last-write']);
+const CONSISTENCY = new Set(['', 'eventual', 'strong']);
+
+/**
+ * An in-memory store with the semantics of dapr's `state.redis` component (components-contrib
+ * `state/redis/redis.go`): integer version ETags, the sticky first-write marker, EXPIRE/PERSIST
+ * TTLs and MULTI transactions without rollback.
+ */
+export class MemoryBackend implements StateBackend {
+  readonly flavour = 'redis';
+  readonly capabilities = ['ETAG', 'TRANSACTIONAL', 'TTL'] as const;
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+
+  constructor(options: MemoryBackendOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async get(key: string): Promise<StoreResult<StoredState | undefined>> {
+    return success(this.#read(key));
+  }
+
+  async bulkGet(keys: readonly string[]): Promise<StoreResult<BulkGetItem[]>> {
+    return success(keys.map((key) => ({ key, state: this.#read(key) })));
+  }
+
+  async save(operation: SaveOperation): Promise<StoreResult<void>> {
+    const options = checkOptions(operation.options);
+    if (!options.ok) return options;
+    const prepared = prepareUpsert(operation);
+    if (!prepared.ok) return prepared;
+
+    const { key, data, version, ttlSeconds } = prepared.value;
+    const firstWrite = operation.options.concurrency === 'first-write';
+    if (!this.#setScript(key, data, version, firstWrite)) {
+      return hasEtag(operation.etag)
+        ? failure('etag-mismatch', etagMismatch(`failed to set key ${key}`))
+        : failure('first-write-collision', `failed to set key ${key}`);
+    }
+    this.#applyTtl(key, ttlSeconds);
+    return ok;
+  }
+
+  async delete(operation: DeleteOperation): Promise<StoreResult<void>> {
+    const options = checkOptions(operation.options);
+    if (!options.ok) return options;
+    if (!this.#delScript(operation.key, deleteEtag(operation.etag))) {
+      return failure('etag-mismatch', etagMismatch(`failed to delete ${operation.key}`));
+    }
+    return ok;
+  }
+
+  async transact(operations: readonly TransactionOperation[]): Promise<StoreResult<void>> {
+    // Parse errors surface while the pipeline is being built, so nothing has been written yet.
+    const steps: Array<PreparedUpsert | DeleteOperation> = [];
+    for (const { operation, request } of operations) {
+      if (operation === 'delete') {
+        steps.push(request);
+        continue;
+      }
+      const prepared = prepareUpsert(request);
+      if (!prepared.ok) return prepared;
+      steps.push(prepared.value);
+    }
+    return this.#exec(steps);
+  }
+
+  async close(): Promise<void> {
+    this.#entries.clear();
+  }
+
+  /** Stored keys (with their prefix) that have not expired; lets tests observe key prefixes. */
+  storedKeys(): string[] {
+    return [...this.#entries.keys()].filter((key) => this.#live(key) !== undefined);
+  }
+
+  /**
+   * Like Redis EXEC: every command runs even after one fails (no rollback), and the first error
+   * is reported. The upsert's EXPIRE/PERSIST is its own command, so it runs even if the set failed.
+   */
+  #exec(steps: ReadonlyArray<PreparedUpsert | DeleteOperation>): StoreResult<void> {
+    let firstError: string | undefined;
+    for (const step of steps) {
+      if ('data' in step) {
+        // Multi passes no first-write flag to the script: transactions never set the marker.
+        if (!this.#setScript(step.key, step.data, step.version, false)) {
+          firstError ??= `failed to set key ${step.key}`;
+        }
+        this.#applyTtl(step.key, step.ttlSeconds);
+      } else if (!this.#delScript(step.key, deleteEtag(step.etag))) {
+        firstError ??= `failed to delete ${step.key}`;
+      }
+    }
+    return firstError === undefined ? ok : failure('store-failure', firstError);
+  }
+
+  /** The `setDefaultQuery` Lua script; `version` 0 means "no ETag". */
+  #setScript(key: string, data: string, version: number, firstWrite: boolean): boolean {
+    const existing = this.#live(key);
+    const allowed =
+      existing === undefined || existing.version === version || (!existing.firstWrite && version === 0);
+    if (!allowed) return false;
+    this.#entries.set(key, {
+      data,
+      version: (existing?.version ?? 0) + 1,
+      firstWrite: (existing?.firstWrite ?? false) || firstWrite,
+      expiresAt: existing?.expiresAt,
+    });
+    return true;
+  }
+
+  /** The `delDefaultQuery` Lua script: string comparison, and "0" deletes unconditionally. */
+  #delScript(key: string, etag: string): boolean {
+    const existing = this.#live(key);
+    if (existing !== undefined && etag !== '0' && String(existing.version) !== etag) return false;
+    this.#entries.delete(key);
+    return true;
+  }
+
+  /** EXPIRE when positive, PERSIST when ≤ 0, and no TTL given keeps the old one. */
+  #applyTtl(key: string, ttlSeconds: number | undefined): void {
+    const entry = this.#live(key);
+    if (entry === undefined || ttlSeconds === undefined) return;
+    entry.expiresAt = ttlSeconds > 0 ? this.#now() + ttlSeconds * 1000 : undefined;
+  }
+
+  #read(key: string): StoredState | undefined {
+    const entry = this.#live(key);
+    return entry && { value: entry.data, etag: String(entry.version) };
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry?.expiresAt !== undefined && this.#now() >= entry.expiresAt) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}
+
+function prepareUpsert(operation: SaveOperation): StoreResult<PreparedUpsert> {
+  const version = parseEtag(operation);
+  if (!version.ok) return version;
+  const ttlSeconds = parseTtl(operation.metadata);
+  if (!ttlSeconds.ok) return ttlSeconds;
+  return success({ key: operation.key, data: operation.value, version: version.value, ttlSeconds: ttlSeconds.value });
+}
+
+/** Redis ignores the ETag under explicit last-write; otherwise it must be an integer. */
+function parseEtag({ etag, options }: SaveOperation): StoreResult<number> {
+  if (options.concurrency === 'last-write' || !hasEtag(etag)) return success(0);
+  if (!INTEGER.test(etag)) {
+    return failure('etag-invalid', `invalid etag value: strconv.Atoi: parsing ${JSON.stringify(etag)}: invalid syntax`);
+  }
+  return success(Number(etag));
+}
+
+function parseTtl(metadata: Metadata): StoreResult<number | undefined> {
+  const raw = metadata['ttlInSeconds'];
+  if (raw === undefined || raw === '') return success(undefined);
+  if (!INTEGER.test(raw)) {
+    return failure(
+      'store-failure',
+      `failed to parse ttl from metadata: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`,
+    );
+  }
+  return success(Number(raw));
+}
+
+function checkOptions({ concurrency = '', consistency = '' }: StateOptions): StoreResult<void> {
+  if (!CONSISTENCY.has(consistency)) return failure('store-failure', `unrecognized consistency model '${consistency}'`);
+  if (!CONCURRENCY.has(concurrency)) return failure('store-failure', `unrecognized concurrency model '${concurrency}'`);
+  return ok;
+}
+
+function hasEtag(etag: string | undefined): etag is string {
+  return etag !== undefined && etag !== '';
+}
+
+function deleteEtag(etag: string | undefined): string {
+  return hasEtag(etag) ? etag : '0';
+}
+
+function etagMismatch(cause: string): string {
+  return `possible etag mismatch. error from state store: ${cause}`;
+}

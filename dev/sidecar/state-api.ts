@@ -1,0 +1,190 @@
+import {
+  bulkGetFailed,
+  deleteFailed,
+  getFailed,
+  invalidKey,
+  missingKey,
+  saveFailed,
+  statusForStoreError,
+  storeNotConfigured,
+  storeNotFound,
+  transactionFailed,
+  unsupportedOperation,
+} from './api-errors.js';
+import type {
+  BulkGetItem,
+  Metadata,
+  SaveOperation,
+  StateBackend,
+  StoreError,
+  TransactionOperation,
+} from './backend.js';
+import type { ComponentSpec } from './components.js';
+import type { KeyMapper } from './key-prefix.js';
+import { parseBulkGetBody, parseSaveBody, parseTransactionBody, type StateRequest } from './requests.js';
+
+/** A configured state store: its component, the backend serving it and its key prefix. */
+export interface Store {
+  component: ComponentSpec;
+  backend: StateBackend;
+  mapKey: KeyMapper;
+}
+
+/** What a state route needs from the HTTP request, already split out of the URL. */
+export interface StateCall {
+  store: string;
+  query: URLSearchParams;
+  readBody: () => Promise<string>;
+}
+
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const EMPTY: Reply = { status: 204 };
+
+/** The state routes of daprd's HTTP API (pkg/api/http/http.go), minus resiliency and encryption. */
+export class StateApi {
+  constructor(private readonly stores: ReadonlyMap<string, Store>) {}
+
+  async get(call: StateCall, key: string): Promise<Reply> {
+    const store = this.#store(call.store);
+    const result = await store.backend.get(mapKey(store, key), queryMetadata(call.query));
+    if (!result.ok) throw getFailed(key, call.store, result.error.message);
+    const state = result.value;
+    if (state === undefined) return EMPTY;
+    return {
+      status: 200,
+      headers: { ...JSON_HEADERS, ...(state.etag ? { etag: state.etag } : {}), ...metadataHeaders(state.metadata) },
+      body: state.value,
+    };
+  }
+
+  async save(call: StateCall): Promise<Reply> {
+    const store = this.#store(call.store);
+    const items = parseSaveBody(await call.readBody());
+    if (items.length === 0) return EMPTY;
+    const operations = items.map((item) => {
+      if (item.key === '') throw missingKey();
+      return toOperation(store, item, call.query);
+    });
+
+    // daprd writes the items of one call in parallel: a failed item does not stop the others.
+    const errors = (await Promise.all(operations.map((op) => store.backend.save(op))))
+      .flatMap((result) => (result.ok ? [] : [result.error]));
+    if (errors.length === 0) return EMPTY;
+    const { status, message } = summarise(errors, store);
+    throw saveFailed(call.store, status, message);
+  }
+
+  async delete(call: StateCall, key: string, ifMatch: string | undefined): Promise<Reply> {
+    const store = this.#store(call.store);
+    const result = await store.backend.delete({
+      key: mapKey(store, key),
+      etag: ifMatch,
+      metadata: queryMetadata(call.query),
+      options: queryOptions(call.query),
+    });
+    if (!result.ok) throw deleteFailed(key, statusForStoreError(result.error, store.backend.flavour), result.error.message);
+    return EMPTY;
+  }
+
+  async bulkGet(call: StateCall): Promise<Reply> {
+    const store = this.#store(call.store);
+    const body = parseBulkGetBody(await call.readBody());
+    if (body.keys.length === 0) return { status: 200, headers: JSON_HEADERS, body: '[]' };
+    const storedKeys = body.keys.map((key) => mapKey(store, key));
+    const result = await store.backend.bulkGet(storedKeys, { ...body.metadata, ...queryMetadata(call.query) });
+    if (!result.ok) throw bulkGetFailed(result.error.message);
+    const items = body.keys.map((key, i) => bulkItemJson(key, result.value[i]));
+    return { status: 200, headers: JSON_HEADERS, body: `[${items.join(',')}]` };
+  }
+
+  async transaction(call: StateCall): Promise<Reply> {
+    const store = this.#store(call.store);
+    const body = parseTransactionBody(await call.readBody());
+    if (body.operations.length === 0) return EMPTY;
+    // Only query metadata reaches the operations; the body's top-level metadata goes to the store as a whole.
+    const operations = body.operations.map(({ operation, request }): TransactionOperation => {
+      if (operation === 'upsert') return { operation, request: toOperation(store, request, call.query) };
+      if (operation === 'delete') return { operation, request: toOperation(store, request, call.query) };
+      throw unsupportedOperation(operation);
+    });
+    const result = await store.backend.transact(operations, { ...body.metadata, ...queryMetadata(call.query) });
+    if (!result.ok) throw transactionFailed(result.error.message);
+    return EMPTY;
+  }
+
+  #store(name: string): Store {
+    if (this.stores.size === 0) throw storeNotConfigured();
+    const store = this.stores.get(name);
+    if (store === undefined) throw storeNotFound(name);
+    return store;
+  }
+}
+
+function mapKey(store: Store, key: string): string {
+  const mapped = store.mapKey(key);
+  if (!mapped.ok) throw invalidKey(mapped.message);
+  return mapped.key;
+}
+
+function toOperation(store: Store, request: StateRequest, query: URLSearchParams): SaveOperation {
+  return {
+    key: mapKey(store, request.key),
+    value: request.value,
+    etag: request.etag,
+    metadata: { ...request.metadata, ...queryMetadata(query) },
+    options: request.options,
+  };
+}
+
+/**
+ * daprd's `etagError` finds the first ETag error among the items' errors and answers with it
+ * alone; any other failure is a 500 carrying every item's error.
+ */
+function summarise(errors: readonly StoreError[], store: Store): { status: number; message: string } {
+  const etagError = errors.find((e) => e.kind === 'etag-mismatch' || e.kind === 'etag-invalid');
+  const decisive = etagError ?? errors[0];
+  const status = decisive ? statusForStoreError(decisive, store.backend.flavour) : 500;
+  const message = etagError ? etagError.message : errors.map((e) => e.message).join('\n');
+  return { status, message };
+}
+
+/** Builds the JSON by hand so `data` is the stored JSON text, like daprd's json.RawMessage. */
+function bulkItemJson(key: string, item: BulkGetItem | undefined): string {
+  const fields = [`"key":${JSON.stringify(key)}`];
+  if (item?.error) {
+    fields.push(`"error":${JSON.stringify(item.error)}`);
+  } else if (item?.state) {
+    fields.push(`"data":${item.state.value}`);
+    if (item.state.etag) fields.push(`"etag":${JSON.stringify(item.state.etag)}`);
+    if (item.state.metadata) fields.push(`"metadata":${JSON.stringify(item.state.metadata)}`);
+  }
+  return `{${fields.join(',')}}`;
+}
+
+const METADATA_PREFIX = 'metadata.';
+
+export function queryMetadata(query: URLSearchParams): Metadata {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of query) {
+    const field = name.slice(METADATA_PREFIX.length);
+    // daprd keeps the first value of a repeated parameter.
+    if (name.startsWith(METADATA_PREFIX) && !Object.hasOwn(metadata, field)) metadata[field] = value;
+  }
+  return metadata;
+}
+
+function queryOptions(query: URLSearchParams): StateRequest['options'] {
+  const concurrency = query.get('concurrency');
+  const consistency = query.get('consistency');
+  return { ...(concurrency ? { concurrency } : {}), ...(consistency ? { consistency } : {}) };
+}
+
+function metadataHeaders(metadata: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(metadata ?? {}).map(([name, value]) => [`${METADATA_PREFIX}${name}`, value]));
+}
