@@ -19,7 +19,7 @@ export interface Deps {
 /** Wires the real dependencies: the Dapr SDK is imported here, lazily, to keep it off module load. */
 export async function buildDeps(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Deps> {
   const { createDaprClient, createDaprStateStore } = await import('./state/dapr-state-store.js');
-  const client = createDaprClient({ host: config.dapr.host, httpPort: config.dapr.httpPort });
+  const client = createDaprClient({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger });
   const storeOptions = { timeoutMs: config.dapr.timeoutMs };
   return {
     config,

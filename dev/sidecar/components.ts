@@ -58,7 +58,7 @@ export function parseComponentFile(file: string, source: string): ComponentSpec[
       throw new ComponentFileError(file, document.errors.map((e) => e.message).join('; '));
     }
     const component = toComponent(file, document.toJS());
-    if (component && component.type.startsWith('state.')) components.push(component);
+    if (component?.type.startsWith('state.')) components.push(component);
   }
   return components;
 }

@@ -28,7 +28,7 @@ export function keyMapperFor(component: ComponentSpec, context: KeyPrefixContext
 }
 
 function resolvePrefix(component: ComponentSpec, { appId, namespace }: KeyPrefixContext): string {
-  const strategy = component.metadata['keyPrefix'] ?? '';
+  const strategy = component.metadata.keyPrefix ?? '';
   switch (strategy.toLowerCase()) {
     case '':
     case 'appid':

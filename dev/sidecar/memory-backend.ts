@@ -194,7 +194,7 @@ function parseEtag({ etag, options }: SaveOperation): StoreResult<number> {
 }
 
 function parseTtl(metadata: Metadata): StoreResult<number | undefined> {
-  const raw = metadata['ttlInSeconds'];
+  const raw = metadata.ttlInSeconds;
   if (raw === undefined || raw === '') return success(undefined);
   if (!INTEGER.test(raw)) {
     return failure(

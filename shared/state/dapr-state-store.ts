@@ -1,6 +1,7 @@
 import {
   DaprClient,
   CommunicationProtocolEnum,
+  LogLevel,
   StateConcurrencyEnum,
   StateConsistencyEnum,
 } from '@dapr/dapr';
@@ -18,11 +19,14 @@ import {
 } from 'cockatiel';
 import { z } from 'zod';
 import { AlreadyExists, Conflict, Unavailable } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { BulkEntry, SaveOptions, StateEntry, StateStore, TransactionOperation } from './port.js';
 
 export interface DaprConnection {
   host: string;
   httpPort: number;
+  /** The SDK's own lines go here at debug level: a failed save is normal flow (a conflict), we log outcomes ourselves. */
+  logger?: Logger;
 }
 
 export interface DaprStateStoreOptions {
@@ -41,7 +45,13 @@ export function createDaprClient(connection: DaprConnection): DaprClient {
     daprPort: String(connection.httpPort),
     communicationProtocol: CommunicationProtocolEnum.HTTP,
     isKeepAlive: true,
+    logger: { level: LogLevel.Debug, service: sdkLogService(connection.logger) },
   });
+}
+
+function sdkLogService(logger: Logger | undefined) {
+  const write = (message: unknown, ...rest: unknown[]) => logger?.debug({ sdk: '@dapr/dapr', detail: rest }, String(message));
+  return { error: write, warn: write, info: write, verbose: write, debug: write };
 }
 
 /** The sidecar or the store refused the request itself: a bug on our side, never shown to callers. */

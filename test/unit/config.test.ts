@@ -80,3 +80,14 @@ describe('configuration', () => {
     expect(problemsFor({ AUTH_MODE: 'x', LOG_LEVEL: 'y' }).map((p) => p.split(':')[0])).toEqual(['AUTH_MODE', 'LOG_LEVEL']);
   });
 });
+
+describe('local.settings.example.json', () => {
+  it('lists every setting the app reads, each with a valid local value', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { settingsSchema } = await import('../../shared/config.js');
+    const example = JSON.parse(await readFile(new URL('../../local.settings.example.json', import.meta.url), 'utf8'));
+    const values: Record<string, string> = example.Values;
+    for (const name of Object.keys(settingsSchema.shape)) expect(values).toHaveProperty(name);
+    expect(() => loadConfig(values)).not.toThrow();
+  });
+});
