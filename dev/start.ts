@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parsePort, runMain, stopOnSignals } from './cli.js';
 import { describeFunctions, startHost } from './host/host.js';
 import { loadStateComponents, startSidecar } from './sidecar/server.js';
 
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     },
   });
   const components = await loadStateComponents(resolve(values.components));
-  const sidecar = await startSidecar({ port: Number(values['dapr-port']), appId: values['app-id'], components });
+  const sidecar = await startSidecar({ port: parsePort(values['dapr-port'], '--dapr-port'), appId: values['app-id'], components });
 
   // The app reads its settings when the function files load: point it at this sidecar first.
   process.env.DAPR_HOST = '127.0.0.1';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   if (!process.env.AUTH_MODE) process.env.AUTH_MODE = 'trusted-header';
 
   const manifest = JSON.parse(await readFile(resolve(projectRoot, 'package.json'), 'utf8'));
-  const host = await startHost({ port: Number(values.port), functionFiles: [resolve(projectRoot, manifest.main)] });
+  const host = await startHost({ port: parsePort(values.port), functionFiles: [resolve(projectRoot, manifest.main)] });
 
   const base = `http://localhost:${host.port}`;
   console.log(`\nDapr state API stand-in: ${sidecar.url}/v1.0 (${components.map((c) => `${c.name} in memory`).join(', ')})`);
@@ -45,19 +46,10 @@ async function main(): Promise<void> {
   console.log(describeFunctions(host, base));
   console.log(`\nTry: curl ${base}/api/health\nCtrl-C stops both.\n`);
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignals('the host and the stand-in', async () => {
     await host.close();
     await sidecar.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runMain('npm start', main);

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parsePort, runMain, stopOnSignals } from '../cli.js';
 import { loadStateComponents, startSidecar } from './server.js';
 
-const USAGE = 'usage: main [--port 3500] [--app-id state-api] [--components ./components]';
-
+/** `node dist/dev/sidecar/main.js [--port 3500] [--app-id state-api] [--components ./components]` */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -12,8 +12,7 @@ async function main(): Promise<void> {
       components: { type: 'string', default: './components' },
     },
   });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}\n${USAGE}`);
+  const port = parsePort(values.port);
 
   const componentsDir = resolve(values.components);
   const components = await loadStateComponents(componentsDir);
@@ -22,21 +21,7 @@ async function main(): Promise<void> {
   console.log(`Dapr state API stand-in for app '${values['app-id']}' listening on ${sidecar.url}`);
   console.log(`state stores from ${componentsDir}: ${names}`);
 
-  const stop = (signal: NodeJS.Signals): void => {
-    console.log(`${signal} received, stopping`);
-    sidecar.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals('the stand-in', () => sidecar.close());
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runMain('stand-in', main);

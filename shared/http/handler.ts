@@ -1,4 +1,4 @@
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { getDeps, type Deps } from '../deps.js';
 import { errorResponse, type JsonResponse } from '../errors.js';
@@ -34,8 +34,11 @@ export type FunctionBody = (ctx: RequestContext) => Promise<Reply>;
  * Adapts a function body to an Azure Functions HTTP handler: correlation id in and out, one child
  * logger per invocation, every thrown error mapped by the one mapper, latency logged.
  */
-export function httpHandler(body: FunctionBody, loadDeps: () => Promise<Deps> = getDeps): HttpHandler {
-  return async (request: HttpRequest, invocation: InvocationContext): Promise<HttpResponseInit> => {
+export function httpHandler(
+  body: FunctionBody,
+  loadDeps: () => Promise<Deps> = getDeps,
+): (request: HttpRequest, invocation: InvocationContext) => Promise<JsonResponse> {
+  return async (request, invocation) => {
     const started = performance.now();
     const correlationId = correlationIdFor(request.headers, invocation.invocationId);
     const deps = await loadDeps();

@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postJson, postRaw, read, startHarness, uniqueKey, type Harness } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { postJson, postRaw, read, storeCalls, uniqueKey, useHarness } from './helpers.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.sidecar.close();
-});
-
-const save = (items: unknown[]): Promise<Response> => postJson(h.url('/state/statestore'), items);
-const get = async (key: string) => read(await fetch(h.url(`/state/statestore/${key}`)));
-const transact = (body: unknown): Promise<Response> => postJson(h.url('/state/statestore/transaction'), body);
+const h = useHarness();
+const { save, get, transact } = storeCalls(h);
 
 describe('POST /v1.0/state/{store}/bulk', () => {
   it('answers in request order, with absent keys carrying no data', async () => {

@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postJson, read, startHarness, uniqueKey, type Harness } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { postJson, read, storeCalls, uniqueKey, useHarness } from './helpers.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.sidecar.close();
-});
-
-const save = (items: unknown[]): Promise<Response> => postJson(h.url('/state/statestore'), items);
-const get = async (key: string) => read(await fetch(h.url(`/state/statestore/${key}`)));
-const del = (key: string, etag?: string): Promise<Response> =>
-  fetch(h.url(`/state/statestore/${key}`), { method: 'DELETE', headers: etag === undefined ? {} : { 'if-match': etag } });
+const h = useHarness();
+const { save, get, del } = storeCalls(h);
 
 describe('ETags (state.redis semantics)', () => {
   it('counts versions "1", "2", … and accepts the current ETag', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import type { ComponentSpec } from '../../dev/sidecar/components.js';
 import { MemoryBackend } from '../../dev/sidecar/memory-backend.js';
 import { startSidecar, type Sidecar } from '../../dev/sidecar/server.js';
@@ -50,6 +51,44 @@ export async function startHarness(components: ComponentSpec[] = [redisStore, po
     },
   });
   return { sidecar, clock, backends, url: (path) => `${sidecar.url}/v1.0${path}` };
+}
+
+/** Starts a harness before the file's tests and closes it after them. */
+export function useHarness(components?: ComponentSpec[]): Harness {
+  let current: Harness | undefined;
+  beforeAll(async () => {
+    current = await startHarness(components);
+  });
+  afterAll(async () => {
+    await current?.sidecar.close();
+  });
+  const started = (): Harness => {
+    if (!current) throw new Error('the harness starts in beforeAll');
+    return current;
+  };
+  return {
+    get sidecar() {
+      return started().sidecar;
+    },
+    get clock() {
+      return started().clock;
+    },
+    get backends() {
+      return started().backends;
+    },
+    url: (path) => started().url(path),
+  };
+}
+
+/** Raw calls to one store's state routes. */
+export function storeCalls(h: Harness, store = 'statestore') {
+  return {
+    save: (items: unknown[], query = ''): Promise<Response> => postJson(h.url(`/state/${store}${query}`), items),
+    get: async (key: string) => read(await fetch(h.url(`/state/${store}/${key}`))),
+    del: (key: string, etag?: string): Promise<Response> =>
+      fetch(h.url(`/state/${store}/${key}`), { method: 'DELETE', headers: etag === undefined ? {} : { 'if-match': etag } }),
+    transact: (body: unknown): Promise<Response> => postJson(h.url(`/state/${store}/transaction`), body),
+  };
 }
 
 export function uniqueKey(label: string): string {

@@ -1,15 +1,9 @@
 import { Agent, request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSidecar } from '../../dev/sidecar/server.js';
-import { APP_ID, postJson, read, startHarness, type Harness } from './helpers.js';
+import { APP_ID, postJson, read, useHarness } from './helpers.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.sidecar.close();
-});
+const h = useHarness();
 
 describe('GET /v1.0/metadata', () => {
   it('reports the app id and every state store with its capabilities', async () => {

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_ID, postJson, postRaw, read, startHarness, uniqueKey, type Harness } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { APP_ID, postJson, postRaw, read, uniqueKey, useHarness } from './helpers.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.sidecar.close();
-});
+const h = useHarness();
 
 describe('GET /v1.0/state/{store}/{key}', () => {
   it('answers 204 with an empty body for an absent key', async () => {

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postJson, read, startHarness, uniqueKey, type Harness } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { read, storeCalls, uniqueKey, useHarness } from './helpers.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.sidecar.close();
-});
+const h = useHarness();
+const { save } = storeCalls(h);
 
-const save = (items: unknown[], query = ''): Promise<Response> => postJson(h.url(`/state/statestore${query}`), items);
 const status = async (key: string): Promise<number> => (await fetch(h.url(`/state/statestore/${key}`))).status;
 
 describe('ttlInSeconds', () => {

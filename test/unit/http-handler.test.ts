@@ -1,0 +1,101 @@
+import { Writable } from 'node:stream';
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { loadConfig } from '../../shared/config.js';
+import { buildDeps } from '../../shared/deps.js';
+import { NotFound } from '../../shared/errors.js';
+import { httpHandler, type FunctionBody } from '../../shared/http/handler.js';
+import { createLogger } from '../../shared/logger.js';
+
+function harness(body: FunctionBody) {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const config = loadConfig({ AUTH_MODE: 'trusted-header', LOG_LEVEL: 'debug' });
+  const deps = buildDeps(config, createLogger('debug', sink));
+  const handler = httpHandler(body, () => deps);
+  const invoke = (init: { method?: string; headers?: Record<string, string>; body?: string; params?: Record<string, string> } = {}) =>
+    handler(
+      new HttpRequest({
+        method: init.method ?? 'GET',
+        url: 'http://localhost/api/users/alice/things',
+        headers: init.headers ?? {},
+        params: init.params ?? { userId: 'alice' },
+        ...(init.body === undefined ? {} : { body: { string: init.body } }),
+      }),
+      new InvocationContext({ invocationId: 'inv-0001', functionName: 'things' }),
+    );
+  return { invoke, lines };
+}
+
+const userParams = z.object({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) });
+
+describe('the HTTP handler wrapper', () => {
+  it('returns the reply as JSON with the correlation id header', async () => {
+    const { invoke } = harness(async () => ({ status: 201, body: { ok: true }, headers: { location: '/x' } }));
+    expect(await invoke({ headers: { 'x-correlation-id': 'corr-abc-123' } })).toEqual({
+      status: 201,
+      headers: { 'content-type': 'application/json', location: '/x', 'x-correlation-id': 'corr-abc-123' },
+      jsonBody: { ok: true },
+    });
+  });
+
+  it('answers a reply without a body with no body', async () => {
+    const { invoke } = harness(async () => ({ status: 204 }));
+    expect(await invoke()).toEqual({ status: 204, headers: { 'x-correlation-id': 'inv-0001' } });
+  });
+
+  it('maps a typed error to its status and code, with the correlation id in body and header', async () => {
+    const { invoke } = harness(async () => {
+      throw new NotFound('No such thing.');
+    });
+    const response = await invoke();
+    expect(response.status).toBe(404);
+    expect(response.headers).toMatchObject({ 'x-correlation-id': 'inv-0001' });
+    expect(response.jsonBody).toEqual({ error: { code: 'not_found', message: 'No such thing.' }, correlationId: 'inv-0001' });
+  });
+
+  it('turns a crash into a 500 that leaks nothing, and logs it under the correlation id', async () => {
+    const { invoke, lines } = harness(async () => {
+      throw new TypeError('cannot read properties of undefined (reading "secret")');
+    });
+    const response = await invoke();
+    expect(response.status).toBe(500);
+    expect(JSON.stringify(response.jsonBody)).not.toContain('secret');
+    const logged = lines.find((line) => line.level === 'error');
+    expect(logged).toMatchObject({ correlationId: 'inv-0001', functionName: 'things', invocationId: 'inv-0001' });
+    expect(JSON.stringify(logged?.err)).toContain('secret');
+  });
+
+  it('logs one completion line per request with status and latency', async () => {
+    const { invoke, lines } = harness(async () => ({ status: 200, body: {} }));
+    await invoke();
+    expect(lines.filter((line) => line.msg === 'request completed')).toEqual([
+      expect.objectContaining({ correlationId: 'inv-0001', method: 'GET', status: 200, durationMs: expect.any(Number) }),
+    ]);
+  });
+
+  it('authenticates before anything else, then authorizes the path user', async () => {
+    const body: FunctionBody = async (ctx) => {
+      const caller = ctx.callerFor(ctx.params(userParams).userId);
+      return { status: 200, body: caller };
+    };
+    const { invoke } = harness(body);
+    expect((await invoke()).status).toBe(401);
+    expect((await invoke({ headers: { 'x-user-id': 'bob' } })).status).toBe(403);
+    expect((await invoke({ headers: { 'x-user-id': 'bob', 'x-user-roles': 'State.Admin' } })).jsonBody).toEqual({ userId: 'bob', isAdmin: true });
+    expect((await invoke({ headers: { 'x-user-id': 'alice' } })).jsonBody).toEqual({ userId: 'alice', isAdmin: false });
+  });
+
+  it('answers 400 with details for a body that breaks the schema', async () => {
+    const { invoke } = harness(async (ctx) => ({ status: 200, body: await ctx.body(z.object({ title: z.string().min(1) })) }));
+    const response = await invoke({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":""}' });
+    expect(response.status).toBe(400);
+    expect(response.jsonBody).toMatchObject({ error: { code: 'validation_failed', details: [{ path: 'body.title' }] } });
+  });
+});
