@@ -1,3 +1,5 @@
+import { createChatHistoryService, type ChatHistoryService } from './chat/chat-history-service.js';
+import { createChatSessionService, type ChatSessionService } from './chat/chat-session-service.js';
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import type { StateStore } from './state/port.js';
@@ -14,6 +16,24 @@ export interface Deps {
   logger: Logger;
   clock: Clock;
   stores: { hot: StateStore; durable: StateStore };
+  chat: { history: ChatHistoryService; sessions: ChatSessionService };
+}
+
+/** The services over a given set of stores: what both the real wiring and tests use. */
+export function buildServices(config: Config, stores: Deps['stores'], clock: Clock = systemClock): Omit<Deps, 'logger'> {
+  return {
+    config,
+    clock,
+    stores,
+    chat: {
+      history: createChatHistoryService({
+        store: stores.hot,
+        clock,
+        settings: { maxMessages: config.chat.maxMessages, ttlSeconds: config.chat.historyTtlSeconds },
+      }),
+      sessions: createChatSessionService({ store: stores.hot, clock, ttlSeconds: config.chat.sessionTtlSeconds }),
+    },
+  };
 }
 
 /** Wires the real dependencies: the Dapr SDK is imported here, lazily, to keep it off module load. */
@@ -21,15 +41,11 @@ export async function buildDeps(config: Config, logger: Logger = createLogger(co
   const { createDaprClient, createDaprStateStore } = await import('./state/dapr-state-store.js');
   const client = createDaprClient({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger });
   const storeOptions = { timeoutMs: config.dapr.timeoutMs };
-  return {
-    config,
-    logger,
-    clock: systemClock,
-    stores: {
-      hot: createDaprStateStore(client, config.stores.hot, storeOptions),
-      durable: createDaprStateStore(client, config.stores.durable, storeOptions),
-    },
+  const stores = {
+    hot: createDaprStateStore(client, config.stores.hot, storeOptions),
+    durable: createDaprStateStore(client, config.stores.durable, storeOptions),
   };
+  return { ...buildServices(config, stores), logger };
 }
 
 // Parsed when the function files load, so a bad setting stops the app at startup, naming the setting.

@@ -123,3 +123,9 @@ function errorBody(
     jsonBody: { error: { code, message, ...(details ? { details } : {}) }, correlationId },
   };
 }
+
+/** A paging cursor that names no message in the window. */
+export class UnknownCursor extends AppError {
+  readonly code = 'unknown_cursor';
+  readonly status = 400;
+}

@@ -2,6 +2,7 @@ import type { HttpRequest, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { getDeps, type Deps } from '../deps.js';
 import { errorResponse, type JsonResponse } from '../errors.js';
+import { userParamsSchema } from '../schemas.js';
 import { invocationLogger, type Logger } from '../logger.js';
 import { correlationIdFor } from './correlation.js';
 import { authorizeUser, identifyCaller, type Caller } from './identity.js';
@@ -15,11 +16,15 @@ export interface RequestContext {
   correlationId: string;
   /** The authenticated caller (401 otherwise). */
   caller(): Caller;
-  /** The caller, after checking they may act on `userId` (401/403 otherwise). */
-  callerFor(userId: string): Caller;
+  /**
+   * For routes under `users/{userId}`: authenticates the caller (401), validates the id (400) and
+   * checks the caller may act for that user (403), in that order; returns the user id.
+   */
+  pathUser(): string;
   params<S extends z.ZodType>(schema: S): z.infer<S>;
   query<S extends z.ZodType>(schema: S): z.infer<S>;
-  body<S extends z.ZodType>(schema: S): Promise<z.infer<S>>;
+  /** The JSON body, at most `maxBytes` (256 KiB by default). */
+  body<S extends z.ZodType>(schema: S, maxBytes?: number): Promise<z.infer<S>>;
 }
 
 export interface Reply {
@@ -69,14 +74,15 @@ function requestContext(request: HttpRequest, deps: Deps, log: Logger, correlati
     log,
     correlationId,
     caller,
-    callerFor(userId) {
+    pathUser() {
       const who = caller();
+      const { userId } = parseParams(request, userParamsSchema);
       authorizeUser(who, userId);
-      return who;
+      return userId;
     },
     params: (schema) => parseParams(request, schema),
     query: (schema) => parseQuery(request, schema),
-    body: (schema) => parseJsonBody(request, schema),
+    body: (schema, maxBytes) => parseJsonBody(request, schema, maxBytes),
   };
 }
 

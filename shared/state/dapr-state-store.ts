@@ -91,13 +91,14 @@ export function createDaprStateStore(client: DaprClient, name: string, options: 
 
   async function call<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
     try {
+      // A signal per call: cockatiel's shared default signal would collect a listener per concurrent call.
       return await policy.execute(async () => {
         try {
           return await fn();
         } catch (error) {
           throw classify(error, context, name);
         }
-      });
+      }, new AbortController().signal);
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new Unavailable(`state store ${name}: circuit open`, { cause: error });

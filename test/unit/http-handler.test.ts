@@ -33,8 +33,6 @@ function harness(body: FunctionBody) {
   return { invoke, lines };
 }
 
-const userParams = z.object({ userId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) });
-
 describe('the HTTP handler wrapper', () => {
   it('returns the reply as JSON with the correlation id header', async () => {
     const { invoke } = harness(async () => ({ status: 201, body: { ok: true }, headers: { location: '/x' } }));
@@ -80,16 +78,21 @@ describe('the HTTP handler wrapper', () => {
     ]);
   });
 
-  it('authenticates before anything else, then authorizes the path user', async () => {
-    const body: FunctionBody = async (ctx) => {
-      const caller = ctx.callerFor(ctx.params(userParams).userId);
-      return { status: 200, body: caller };
-    };
+  it('authenticates before anything else, then validates and authorizes the path user', async () => {
+    const body: FunctionBody = async (ctx) => ({ status: 200, body: { userId: ctx.pathUser(), caller: ctx.caller() } });
     const { invoke } = harness(body);
     expect((await invoke()).status).toBe(401);
     expect((await invoke({ headers: { 'x-user-id': 'bob' } })).status).toBe(403);
-    expect((await invoke({ headers: { 'x-user-id': 'bob', 'x-user-roles': 'State.Admin' } })).jsonBody).toEqual({ userId: 'bob', isAdmin: true });
-    expect((await invoke({ headers: { 'x-user-id': 'alice' } })).jsonBody).toEqual({ userId: 'alice', isAdmin: false });
+    expect((await invoke({ params: { userId: 'a:b' } })).status).toBe(401);
+    expect((await invoke({ headers: { 'x-user-id': 'bob' }, params: { userId: 'a:b' } })).status).toBe(400);
+    expect((await invoke({ headers: { 'x-user-id': 'bob', 'x-user-roles': 'State.Admin' } })).jsonBody).toEqual({
+      userId: 'alice',
+      caller: { userId: 'bob', isAdmin: true },
+    });
+    expect((await invoke({ headers: { 'x-user-id': 'alice' } })).jsonBody).toEqual({
+      userId: 'alice',
+      caller: { userId: 'alice', isAdmin: false },
+    });
   });
 
   it('answers 400 with details for a body that breaks the schema', async () => {

@@ -1,0 +1,111 @@
+import type { DaprClient } from '@dapr/dapr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { loadStateComponents, startSidecar, type Sidecar } from '../../dev/sidecar/server.js';
+import { Conflict } from '../../shared/errors.js';
+import { CorruptState, type RetryBudget, updateWithRetry } from '../../shared/state/compare-and-set.js';
+import { createDaprClient, createDaprStateStore } from '../../shared/state/dapr-state-store.js';
+import type { StateStore } from '../../shared/state/port.js';
+import { uniqueId } from '../support/ids.js';
+import { componentsDir } from '../support/stack.js';
+
+const counter = z.object({ n: z.number() });
+const fastBudget = { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 };
+
+describe('updateWithRetry (compare-and-set through the sidecar)', () => {
+  let clock = Date.now();
+  let sidecar: Sidecar;
+  let client: DaprClient;
+  let store: StateStore;
+
+  beforeAll(async () => {
+    sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir), now: () => clock });
+    client = createDaprClient({ host: '127.0.0.1', httpPort: sidecar.port });
+    store = createDaprStateStore(client, 'statestore', { timeoutMs: 2000 });
+  });
+
+  afterAll(async () => {
+    await client.stop();
+    await sidecar.close();
+  });
+
+  const increment = (key: string, extra: { store?: StateStore; budget?: RetryBudget; ttlSeconds?: number } = {}) =>
+    updateWithRetry({
+      store,
+      key,
+      schema: counter,
+      decide: (current) => ({ write: { n: (current?.n ?? 0) + 1 }, result: (current?.n ?? 0) + 1 }),
+      ...extra,
+    });
+
+  it('creates an absent key, then updates it with its ETag', async () => {
+    const key = uniqueId('test:cas:counter');
+    expect(await increment(key)).toEqual({ result: 1, attempts: 1, wrote: true });
+    expect(await increment(key)).toEqual({ result: 2, attempts: 1, wrote: true });
+    expect((await store.get(key))?.value).toEqual({ n: 2 });
+  });
+
+  /** The real store, with another writer's increment slipped in after each of the first `times` reads. */
+  function withInterleavedWriter(key: string, times: number): StateStore {
+    let remaining = times;
+    return {
+      ...store,
+      async get(k) {
+        const entry = await store.get(k);
+        if (k === key && remaining > 0) {
+          remaining -= 1;
+          await increment(k);
+        }
+        return entry;
+      },
+    };
+  }
+
+  it('decides again on what a concurrent writer stored, losing neither write', async () => {
+    const key = uniqueId('test:cas:race');
+    await increment(key);
+    const outcome = await increment(key, { store: withInterleavedWriter(key, 2), budget: fastBudget });
+    expect(outcome).toEqual({ result: 4, attempts: 3, wrote: true });
+    expect((await store.get(key))?.value).toEqual({ n: 4 });
+  });
+
+  it('decides again when a concurrent writer created the key first', async () => {
+    const key = uniqueId('test:cas:create-race');
+    const outcome = await increment(key, { store: withInterleavedWriter(key, 1), budget: fastBudget });
+    expect(outcome).toEqual({ result: 2, attempts: 2, wrote: true });
+  });
+
+  it('gives up with Conflict once the retry budget is spent, leaving the winner\'s value', async () => {
+    const key = uniqueId('test:cas:exhausted');
+    await increment(key);
+    const error = await increment(key, { store: withInterleavedWriter(key, 100), budget: fastBudget }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Conflict);
+    expect((error as Conflict).status).toBe(409);
+    expect((await store.get(key))?.value).toEqual({ n: 1 + fastBudget.maxRetries + 1 });
+  });
+
+  it('writes nothing when the decision is to write nothing', async () => {
+    const key = uniqueId('test:cas:noop');
+    const outcome = await updateWithRetry({ store, key, schema: counter, decide: () => ({ result: 'unchanged' }) });
+    expect(outcome).toEqual({ result: 'unchanged', attempts: 1, wrote: false });
+    expect(await store.get(key)).toBeNull();
+  });
+
+  it('sends the TTL with every write', async () => {
+    const key = uniqueId('test:cas:ttl');
+    await increment(key, { ttlSeconds: 30 });
+    clock += 20_000;
+    await increment(key, { ttlSeconds: 30 });
+    clock += 20_000;
+    expect((await store.get(key))?.value).toEqual({ n: 2 });
+    clock += 11_000;
+    expect(await store.get(key)).toBeNull();
+  });
+
+  it('refuses to decide over a document that does not parse, and leaves it alone', async () => {
+    const key = uniqueId('test:cas:corrupt');
+    await store.save(key, { n: 'three' }, { mode: 'create-only' });
+    await expect(increment(key)).rejects.toBeInstanceOf(CorruptState);
+    expect((await store.get(key))?.value).toEqual({ n: 'three' });
+  });
+});
