@@ -34,6 +34,9 @@ export interface Config {
   workflow: { ttlSeconds: number };
 }
 
+/** Settings whose values must never be echoed, should one be added. */
+const SECRET_NAME = /secret|password|token|key|connection/i;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -48,7 +51,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = settingsSchema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(input[String(issue.path[0])])})`),
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        return `${name}: ${issue.message} (got ${SECRET_NAME.test(name) ? '[redacted]' : JSON.stringify(input[name])})`;
+      }),
     );
   }
   const s = parsed.data;

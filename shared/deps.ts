@@ -38,12 +38,12 @@ export function buildServices(config: Config, stores: Deps['stores'], clock: Clo
 
 /** Wires the real dependencies: the Dapr SDK is imported here, lazily, to keep it off module load. */
 export async function buildDeps(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Deps> {
-  const { createDaprClient, createDaprStateStore } = await import('./state/dapr-state-store.js');
-  const client = createDaprClient({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger });
+  const { connectDaprSidecar, createDaprStateStore } = await import('./state/dapr-state-store.js');
+  const sidecar = connectDaprSidecar({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger });
   const storeOptions = { timeoutMs: config.dapr.timeoutMs };
   const stores = {
-    hot: createDaprStateStore(client, config.stores.hot, storeOptions),
-    durable: createDaprStateStore(client, config.stores.durable, storeOptions),
+    hot: createDaprStateStore(sidecar, config.stores.hot, storeOptions),
+    durable: createDaprStateStore(sidecar, config.stores.durable, storeOptions),
   };
   return { ...buildServices(config, stores), logger };
 }
@@ -54,6 +54,9 @@ let processDeps: Promise<Deps> | undefined;
 
 /** The process-wide dependency graph, built on first use and never replaced. */
 export function getDeps(): Promise<Deps> {
-  processDeps ??= buildDeps(processConfig);
+  processDeps ??= buildDeps(processConfig).catch((error: unknown) => {
+    processDeps = undefined; // let the next request try again
+    throw error;
+  });
   return processDeps;
 }

@@ -10,7 +10,19 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: 'dapr-state-functions' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: ['*.authorization', '*["x-ms-client-principal"]', '*.password'], censor: '[redacted]' },
+      redact: {
+        paths: [
+          'headers.authorization',
+          'headers["x-ms-client-principal"]',
+          'headers["dapr-api-token"]',
+          '*.headers.authorization',
+          '*.headers["x-ms-client-principal"]',
+          '*.headers["dapr-api-token"]',
+          '*.password',
+          '*.connectionString',
+        ],
+        censor: '[redacted]',
+      },
     },
     destination,
   );

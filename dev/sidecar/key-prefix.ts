@@ -12,7 +12,8 @@ export type KeyMapper = (key: string) => { ok: true; key: string } | { ok: false
 
 /**
  * daprd's `keyPrefix` strategies (pkg/components/state/state_config.go): `appid` (default),
- * `name`, `namespace`, `none`, or any other string used verbatim as the prefix.
+ * `name`, `namespace`, `none`, or any other string used as the prefix. daprd looks the metadata
+ * name up case-insensitively and lowercases the value, a custom prefix included.
  */
 export function keyMapperFor(component: ComponentSpec, context: KeyPrefixContext): KeyMapper {
   const prefix = resolvePrefix(component, context);
@@ -28,8 +29,9 @@ export function keyMapperFor(component: ComponentSpec, context: KeyPrefixContext
 }
 
 function resolvePrefix(component: ComponentSpec, { appId, namespace }: KeyPrefixContext): string {
-  const strategy = component.metadata.keyPrefix ?? '';
-  switch (strategy.toLowerCase()) {
+  const name = Object.keys(component.metadata).find((key) => key.toLowerCase() === 'keyprefix');
+  const strategy = (name === undefined ? '' : (component.metadata[name] ?? '')).toLowerCase();
+  switch (strategy) {
     case '':
     case 'appid':
       return appId;

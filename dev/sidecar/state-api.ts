@@ -107,10 +107,11 @@ export class StateApi {
     const store = this.#store(call.store);
     const body = parseTransactionBody(await call.readBody());
     if (body.operations.length === 0) return EMPTY;
-    // Only query metadata reaches the operations; the body's top-level metadata goes to the store as a whole.
+    // daprd merges query metadata into the transaction's own metadata only, never into the operations.
+    const none = new URLSearchParams();
     const operations = body.operations.map(({ operation, request }): TransactionOperation => {
-      if (operation === 'upsert') return { operation, request: toOperation(store, request, call.query) };
-      if (operation === 'delete') return { operation, request: toOperation(store, request, call.query) };
+      if (operation === 'upsert') return { operation, request: toOperation(store, request, none) };
+      if (operation === 'delete') return { operation, request: toOperation(store, request, none) };
       throw unsupportedOperation(operation);
     });
     const result = await store.backend.transact(operations, { ...body.metadata, ...queryMetadata(call.query) });

@@ -14,6 +14,7 @@ import {
 } from './chat-schemas.js';
 
 export const historyKey = keyBuilder('chat', 'history');
+const emptyWindow: HistoryDocument = { v: 1, messages: [] };
 
 export interface ChatHistorySettings {
   maxMessages: number;
@@ -110,7 +111,16 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
     },
 
     async clear(userId) {
-      await store.delete(historyKey(userId));
+      // An empty window written with compare-and-set, not a delete: on Redis an append that read
+      // the old window could otherwise recreate it after the delete (docs in state/port.ts).
+      await updateWithRetry({
+        store,
+        key: historyKey(userId),
+        schema: historyDocumentSchema,
+        ttlSeconds: settings.ttlSeconds,
+        budget: settings.retry ?? DEFAULT_RETRY_BUDGET,
+        decide: (current) => (current === null || current.messages.length === 0 ? { result: undefined } : { write: emptyWindow, result: undefined }),
+      });
     },
   };
 }

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { getDeps, type Deps } from '../deps.js';
 import { errorResponse, type JsonResponse } from '../errors.js';
 import { userParamsSchema } from '../schemas.js';
-import { invocationLogger, type Logger } from '../logger.js';
+import { createLogger, invocationLogger, type Logger } from '../logger.js';
 import { correlationIdFor } from './correlation.js';
 import { authorizeUser, identifyCaller, type Caller } from './identity.js';
 import { parseJsonBody, parseParams, parseQuery } from './request.js';
@@ -35,6 +35,9 @@ export interface Reply {
 
 export type FunctionBody = (ctx: RequestContext) => Promise<Reply>;
 
+/** Logs what fails before the dependencies (and their configured logger) exist. */
+const startupLogger = createLogger('info');
+
 /**
  * Adapts a function body to an Azure Functions HTTP handler: correlation id in and out, one child
  * logger per invocation, every thrown error mapped by the one mapper, latency logged.
@@ -46,14 +49,12 @@ export function httpHandler(
   return async (request, invocation) => {
     const started = performance.now();
     const correlationId = correlationIdFor(request.headers, invocation.invocationId);
-    const deps = await loadDeps();
-    const log = invocationLogger(deps.logger, {
-      correlationId,
-      functionName: invocation.functionName,
-      invocationId: invocation.invocationId,
-    });
+    const fields = { correlationId, functionName: invocation.functionName, invocationId: invocation.invocationId };
+    let log = invocationLogger(startupLogger, fields);
     let response: JsonResponse;
     try {
+      const deps = await loadDeps();
+      log = invocationLogger(deps.logger, fields);
       response = toResponse(await body(requestContext(request, deps, log, correlationId)));
     } catch (error) {
       response = errorResponse(error, correlationId, log);

@@ -35,8 +35,11 @@ export function authorizeUser(caller: Caller, userId: string): void {
 
 /**
  * Container Apps authentication injects `x-ms-client-principal` (base64 JSON) together with
- * `x-ms-client-principal-id`. Both must be present and agree: a principal that does not decode,
- * does not parse, names no usable user id, or disagrees with the id header is rejected.
+ * `x-ms-client-principal-id`, replacing whatever a client sent. Both must be present and agree: a
+ * principal that does not decode, does not parse, names no usable user id, or disagrees with the id
+ * header is rejected. That catches garbled and hand-made headers, not a determined forger who sets
+ * both: platform mode is only as safe as the guarantee that every request passes through Container
+ * Apps authentication (no other ingress, no Dapr app port), which infra/ provides.
  */
 function fromPlatformPrincipal(headers: Headers): Caller {
   const encoded = headers.get('x-ms-client-principal');

@@ -14,44 +14,66 @@ import {
   circuitBreaker,
   handleWhen,
   timeout,
-  wrap,
-  type IPolicy,
 } from 'cockatiel';
 import { z } from 'zod';
-import { AlreadyExists, Conflict, Unavailable } from '../errors.js';
+import { AlreadyExists, AppError, Conflict, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BulkEntry, SaveOptions, StateEntry, StateStore, TransactionOperation } from './port.js';
 
 export interface DaprConnection {
   host: string;
   httpPort: number;
-  /** The SDK's own lines go here at debug level: a failed save is normal flow (a conflict), we log outcomes ourselves. */
+  /** Where the SDK's own warnings and errors go, at debug level (we log outcomes ourselves). */
   logger?: Logger;
 }
 
 export interface DaprStateStoreOptions {
   /** Every sidecar call is cut off after this long (the SDK has no timeout of its own). */
   timeoutMs: number;
-  /** Consecutive unavailable answers that open the circuit; conflicts never count. */
+  /** Consecutive unavailable answers (timeouts included) that open the circuit; conflicts never count. */
   breakerThreshold?: number;
   /** How long an open circuit fails fast before letting one call through. */
   breakerHalfOpenAfterMs?: number;
 }
 
-/** One DaprClient per process: its keep-alive agents are static (docs/dapr.md). */
-export function createDaprClient(connection: DaprConnection): DaprClient {
-  return new DaprClient({
+/** One DaprClient per process (its keep-alive agents are static, docs/dapr.md), and its start-up. */
+export interface DaprSidecar {
+  readonly client: DaprClient;
+  /**
+   * Resolves once the sidecar has answered `/v1.0/metadata`. Shared by all calls, so a sidecar that
+   * is not up yet gets one probe loop from the SDK, not one per request.
+   */
+  whenReady(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function connectDaprSidecar(connection: DaprConnection): DaprSidecar {
+  const client = new DaprClient({
     daprHost: connection.host,
     daprPort: String(connection.httpPort),
     communicationProtocol: CommunicationProtocolEnum.HTTP,
     isKeepAlive: true,
-    logger: { level: LogLevel.Debug, service: sdkLogService(connection.logger) },
+    // Never debug: the SDK's debug lines carry request headers, the Dapr API token among them.
+    logger: { level: LogLevel.Warn, service: sdkLogService(connection.logger) },
   });
+  let ready: Promise<void> | undefined;
+  return {
+    client,
+    whenReady() {
+      ready ??= client.start().catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      });
+      return ready;
+    },
+    close: () => client.stop(),
+  };
 }
 
 function sdkLogService(logger: Logger | undefined) {
-  const write = (message: unknown, ...rest: unknown[]) => logger?.debug({ sdk: '@dapr/dapr', detail: rest }, String(message));
-  return { error: write, warn: write, info: write, verbose: write, debug: write };
+  const write = (message: unknown) => logger?.debug({ sdk: '@dapr/dapr' }, String(message));
+  const drop = () => undefined;
+  return { error: write, warn: write, info: drop, verbose: drop, debug: drop };
 }
 
 /** The sidecar or the store refused the request itself: a bug on our side, never shown to callers. */
@@ -79,6 +101,12 @@ const bulkResponseSchema = z.array(
 const CREATE_COLLISION = /failed to set key|no item was updated/i;
 const ETAG_PROBLEM = /etag|failed to set key|no item was updated|possible etag mismatch/i;
 const HEALTH_PROBE_KEY = 'health:probe:ping';
+/** What our key builders produce; anything else would need escaping in a URL path, or could collide. */
+const SAFE_KEY = /^[A-Za-z0-9_:-]{1,400}$/;
+
+function assertSafeKey(key: string): void {
+  if (!SAFE_KEY.test(key)) throw new Error(`unsafe state key ${JSON.stringify(key.slice(0, 80))}`);
+}
 
 /**
  * The state port over the real DaprClient. It absorbs the SDK's traps (docs/dapr.md): `save` and
@@ -86,25 +114,31 @@ const HEALTH_PROBE_KEY = 'health:probe:ping';
  * `getBulk`), options must be numeric enums, metadata values strings, transaction ETags plain
  * strings, keys in paths unencoded, and no call has a timeout.
  */
-export function createDaprStateStore(client: DaprClient, name: string, options: DaprStateStoreOptions): StateStore {
-  const policy = resiliencePolicy(options);
+export function createDaprStateStore(sidecar: DaprSidecar, name: string, options: DaprStateStoreOptions): StateStore {
+  const { client } = sidecar;
+  // Counts only Unavailable: timeouts are classified as such inside it, conflicts never are.
+  const breaker = circuitBreaker(handleWhen((error) => error instanceof Unavailable), {
+    halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5000,
+    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+  });
+  const deadline = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
 
   async function call<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
     try {
       // A signal per call: cockatiel's shared default signal would collect a listener per concurrent call.
-      return await policy.execute(async () => {
+      return await breaker.execute(async () => {
         try {
-          return await fn();
+          return await deadline.execute(async () => {
+            await sidecar.whenReady();
+            return fn();
+          }, new AbortController().signal);
         } catch (error) {
-          throw classify(error, context, name);
+          throw classify(error, context, name, options.timeoutMs);
         }
       }, new AbortController().signal);
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new Unavailable(`state store ${name}: circuit open`, { cause: error });
-      }
-      if (error instanceof TaskCancelledError) {
-        throw new Unavailable(`state store ${name}: ${context.operation} timed out after ${options.timeoutMs} ms`, { cause: error });
       }
       throw error;
     }
@@ -112,18 +146,18 @@ export function createDaprStateStore(client: DaprClient, name: string, options: 
 
   async function getBulk(keys: readonly string[]): Promise<BulkEntry[]> {
     if (keys.length === 0) return [];
-    const raw = await call({ operation: 'bulk', etagSent: false, createOnly: false }, () =>
-      client.state.getBulk(name, [...keys]),
-    );
-    const items = bulkResponseSchema.safeParse(raw);
-    if (!items.success) throw new Error(`state store ${name}: unexpected bulk response`);
-    const byKey = new Map(items.data.map((item) => [item.key, item]));
-    return keys.map((key) => {
-      const item = byKey.get(key);
-      if (item?.error) throw new Unavailable(`state store ${name}: bulk get failed for a key: ${item.error}`);
-      if (!item || item.data === undefined) return { key, entry: null };
-      if (item.etag === undefined) throw new Error(`state store ${name}: value without an ETag`);
-      return { key, entry: { value: item.data, etag: item.etag } };
+    for (const key of keys) assertSafeKey(key);
+    return call({ operation: 'bulk', etagSent: false, createOnly: false }, async () => {
+      const items = bulkResponseSchema.safeParse(await client.state.getBulk(name, [...keys]));
+      if (!items.success) throw new Error(`state store ${name}: unexpected bulk response`);
+      const byKey = new Map(items.data.map((item) => [item.key, item]));
+      return keys.map((key) => {
+        const item = byKey.get(key);
+        if (item?.error) throw new Unavailable(`state store ${name}: bulk get failed for a key: ${item.error}`);
+        if (!item || item.data === undefined) return { key, entry: null };
+        if (item.etag === undefined) throw new Error(`state store ${name}: value without an ETag`);
+        return { key, entry: { value: item.data, etag: item.etag } };
+      });
     });
   }
 
@@ -143,6 +177,7 @@ export function createDaprStateStore(client: DaprClient, name: string, options: 
         etagSent: saveOptions.mode === 'compare-and-set',
         createOnly: saveOptions.mode === 'create-only',
       };
+      assertSafeKey(key);
       await call(context, async () => {
         const result = await client.state.save(name, [toSdkItem(key, value, saveOptions)]);
         if (result.error) throw result.error;
@@ -151,8 +186,10 @@ export function createDaprStateStore(client: DaprClient, name: string, options: 
 
     async delete(key: string, deleteOptions: { etag?: string } = {}): Promise<void> {
       const context: CallContext = { operation: 'delete', etagSent: deleteOptions.etag !== undefined, createOnly: false };
+      assertSafeKey(key);
       await call(context, async () => {
-        const result = await client.state.delete(name, encodeURIComponent(key), {
+        // Sent unencoded in the path: safe keys need no escaping, and daprd need not unescape them.
+        const result = await client.state.delete(name, key, {
           ...(deleteOptions.etag === undefined ? {} : { etag: deleteOptions.etag }),
           concurrency:
             deleteOptions.etag === undefined
@@ -165,6 +202,7 @@ export function createDaprStateStore(client: DaprClient, name: string, options: 
 
     async transaction(operations: readonly TransactionOperation[]): Promise<void> {
       if (operations.length === 0) return;
+      for (const op of operations) assertSafeKey(op.key);
       const context: CallContext = {
         operation: 'transaction',
         etagSent: operations.some((op) => (op.kind === 'delete' ? op.etag !== undefined : op.options.mode === 'compare-and-set')),
@@ -177,14 +215,6 @@ export function createDaprStateStore(client: DaprClient, name: string, options: 
       await getBulk([HEALTH_PROBE_KEY]);
     },
   };
-}
-
-function resiliencePolicy(options: DaprStateStoreOptions): IPolicy {
-  const breaker = circuitBreaker(handleWhen((error) => error instanceof Unavailable), {
-    halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5000,
-    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-  });
-  return wrap(breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
 }
 
 /** A fresh item object per call: the SDK rewrites the option objects it is given. */
@@ -213,7 +243,11 @@ function toSdkOperation(op: TransactionOperation): OperationType {
   return { operation: op.kind, request } as unknown as OperationType;
 }
 
-function classify(error: unknown, context: CallContext, store: string): Error {
+function classify(error: unknown, context: CallContext, store: string, timeoutMs: number): Error {
+  if (error instanceof AppError) return error;
+  if (error instanceof TaskCancelledError) {
+    return new Unavailable(`state store ${store}: ${context.operation} timed out after ${timeoutMs} ms`, { cause: error });
+  }
   const failure = parseSdkFailure(error);
   if (!failure) {
     // Not an HTTP answer: connection refused/reset, DNS, or the SDK giving up waiting for the sidecar.

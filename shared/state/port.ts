@@ -12,7 +12,10 @@ export interface StateEntry {
 /**
  * How a save treats what is stored:
  * - `create-only`: succeeds only when the key is absent (or expired), else `AlreadyExists`;
- * - `compare-and-set`: succeeds only when the stored ETag still equals `etag`, else `Conflict`;
+ * - `compare-and-set`: succeeds only when the stored ETag still equals `etag`, else `Conflict`.
+ *   Caveat (Redis): a key that is absent accepts any ETag, so a compare-and-set racing a delete
+ *   recreates the key. Keys that concurrent writers update are therefore cleared by writing an
+ *   empty document with compare-and-set, never by `delete`;
  * - `overwrite`: last write wins.
  * A key written with `create-only`/`compare-and-set` must never be written with `overwrite`, and the
  * reverse (Redis keeps a sticky first-write marker; see docs/dapr.md).
@@ -23,8 +26,12 @@ export type SaveOptions =
   | { mode: 'compare-and-set'; etag: string; ttlSeconds?: number }
   | { mode: 'overwrite'; ttlSeconds?: number };
 
+/**
+ * Create-only is not offered inside transactions: Redis transactions do not set the first-write
+ * marker that makes later create-only saves on the key safe.
+ */
 export type TransactionOperation =
-  | { kind: 'upsert'; key: string; value: unknown; options: SaveOptions }
+  | { kind: 'upsert'; key: string; value: unknown; options: Exclude<SaveOptions, { mode: 'create-only' }> }
   | { kind: 'delete'; key: string; etag?: string };
 
 export interface BulkEntry {

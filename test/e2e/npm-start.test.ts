@@ -5,7 +5,7 @@ import { projectRoot } from '../support/stack.js';
 
 /** What `npm start` runs after building: the compiled stand-in and host, on free ports here. */
 beforeAll(() => {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot });
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: projectRoot });
 }, 60_000);
 
 describe('npm start', () => {

@@ -1,10 +1,9 @@
-import type { DaprClient } from '@dapr/dapr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadStateComponents, startSidecar, type Sidecar } from '../../dev/sidecar/server.js';
 import { Conflict } from '../../shared/errors.js';
 import { CorruptState, type RetryBudget, updateWithRetry } from '../../shared/state/compare-and-set.js';
-import { createDaprClient, createDaprStateStore } from '../../shared/state/dapr-state-store.js';
+import { connectDaprSidecar, createDaprStateStore, type DaprSidecar } from '../../shared/state/dapr-state-store.js';
 import type { StateStore } from '../../shared/state/port.js';
 import { uniqueId } from '../support/ids.js';
 import { componentsDir } from '../support/stack.js';
@@ -15,17 +14,17 @@ const fastBudget = { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 };
 describe('updateWithRetry (compare-and-set through the sidecar)', () => {
   let clock = Date.now();
   let sidecar: Sidecar;
-  let client: DaprClient;
+  let client: DaprSidecar;
   let store: StateStore;
 
   beforeAll(async () => {
     sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir), now: () => clock });
-    client = createDaprClient({ host: '127.0.0.1', httpPort: sidecar.port });
+    client = connectDaprSidecar({ host: '127.0.0.1', httpPort: sidecar.port });
     store = createDaprStateStore(client, 'statestore', { timeoutMs: 2000 });
   });
 
   afterAll(async () => {
-    await client.stop();
+    await client.close();
     await sidecar.close();
   });
 

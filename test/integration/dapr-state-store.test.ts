@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { DaprClient } from '@dapr/dapr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStateComponents, startSidecar, type Sidecar } from '../../dev/sidecar/server.js';
 import { AlreadyExists, Conflict, Unavailable } from '../../shared/errors.js';
-import { createDaprClient, createDaprStateStore } from '../../shared/state/dapr-state-store.js';
+import { createLogger } from '../../shared/logger.js';
+import { connectDaprSidecar, createDaprStateStore, type DaprSidecar } from '../../shared/state/dapr-state-store.js';
 import type { StateStore } from '../../shared/state/port.js';
 import { uniqueId } from '../support/ids.js';
 
@@ -13,19 +14,19 @@ const componentsDir = fileURLToPath(new URL('../../components', import.meta.url)
 describe('the Dapr state adapter through the real DaprClient', () => {
   let clock = Date.now();
   let sidecar: Sidecar;
-  let client: DaprClient;
+  let client: DaprSidecar;
   let hot: StateStore;
   let durable: StateStore;
 
   beforeAll(async () => {
     sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir), now: () => clock });
-    client = createDaprClient({ host: '127.0.0.1', httpPort: sidecar.port });
+    client = connectDaprSidecar({ host: '127.0.0.1', httpPort: sidecar.port });
     hot = createDaprStateStore(client, 'statestore', { timeoutMs: 2000 });
     durable = createDaprStateStore(client, 'statestore-durable', { timeoutMs: 2000 });
   });
 
   afterAll(async () => {
-    await client.stop();
+    await client.close();
     await sidecar.close();
   });
 
@@ -100,7 +101,7 @@ describe('the Dapr state adapter through the real DaprClient', () => {
     await durable.save(drop, { n: 0 }, { mode: 'create-only' });
     const current = await durable.get(drop);
     await durable.transaction([
-      { kind: 'upsert', key: keep, value: { n: 1 }, options: { mode: 'create-only', ttlSeconds: 120 } },
+      { kind: 'upsert', key: keep, value: { n: 1 }, options: { mode: 'overwrite', ttlSeconds: 120 } },
       { kind: 'delete', key: drop, etag: current?.etag ?? '' },
     ]);
     expect((await durable.get(keep))?.value).toEqual({ n: 1 });
@@ -136,15 +137,15 @@ describe('the Dapr state adapter through the real DaprClient', () => {
 });
 
 describe('the Dapr state adapter when the sidecar fails', () => {
-  let client: DaprClient;
+  let client: DaprSidecar;
 
   afterAll(async () => {
-    await client?.stop();
+    await client?.close();
   });
 
   it('fails with Unavailable within the timeout once the stand-in has stopped', async () => {
     const sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir) });
-    client = createDaprClient({ host: '127.0.0.1', httpPort: sidecar.port });
+    client = connectDaprSidecar({ host: '127.0.0.1', httpPort: sidecar.port });
     const store = createDaprStateStore(client, 'statestore', { timeoutMs: 500 });
     await store.save(uniqueId('test:doc:before'), { n: 1 }, { mode: 'overwrite' });
     await sidecar.close();
@@ -153,22 +154,59 @@ describe('the Dapr state adapter when the sidecar fails', () => {
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
-  it('fails with Unavailable at the timeout when the sidecar accepts but never answers', async () => {
-    const sockets = new Set<import('node:net').Socket>();
-    const silent: Server = createServer((socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as import('node:net').AddressInfo).port;
-    const store = createDaprStateStore(createDaprClient({ host: '127.0.0.1', httpPort: port }), 'statestore', { timeoutMs: 300 });
+  it('times out a sidecar that accepts but never answers, and opens the circuit on repeated timeouts', async () => {
+    const silent = await startSilentServer();
+    const store = createDaprStateStore(connectDaprSidecar({ host: '127.0.0.1', httpPort: silent.port }), 'statestore', {
+      timeoutMs: 200,
+      breakerThreshold: 2,
+      breakerHalfOpenAfterMs: 60_000,
+    });
     const started = Date.now();
-    await expect(store.get('test:doc:hung')).rejects.toBeInstanceOf(Unavailable);
-    expect(Date.now() - started).toBeLessThan(1500);
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
+    const first = await store.get('test:doc:hung').catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(first).toBeInstanceOf(Unavailable);
+    expect((first as Error).message).toMatch(/timed out after 200 ms/);
+    await expect(store.get('test:doc:hung')).rejects.toThrow(/timed out/);
+    await expect(store.get('test:doc:hung')).rejects.toThrow(/circuit open/);
+    await silent.close();
+  });
+
+  it('starts working once a sidecar that was not up yet comes up', async () => {
+    const port = await freePort();
+    const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: port });
+    const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 300, breakerThreshold: 100 });
+    await expect(store.ping()).rejects.toBeInstanceOf(Unavailable);
+    const sidecar = await startSidecar({ port, appId: 'state-api', components: await loadStateComponents(componentsDir) });
+    let answered = false;
+    for (let i = 0; i < 20 && !answered; i += 1) {
+      answered = await store.ping().then(
+        () => true,
+        () => false,
+      );
+    }
+    expect(answered).toBe(true);
+    await connection.close();
+    await sidecar.close();
+  });
+
+  it('never opens the circuit for conflicts', async () => {
+    const sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir) });
+    const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: sidecar.port });
+    const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 1000, breakerThreshold: 2 });
+    const key = uniqueId('test:doc:conflicts');
+    await store.save(key, { n: 1 }, { mode: 'create-only' });
+    for (let i = 0; i < 5; i += 1) {
+      await expect(store.save(key, { n: 2 }, { mode: 'create-only' })).rejects.toBeInstanceOf(AlreadyExists);
+      await expect(store.save(key, { n: 2 }, { mode: 'compare-and-set', etag: '999' })).rejects.toBeInstanceOf(Conflict);
+    }
+    await expect(store.get(key)).resolves.toMatchObject({ value: { n: 1 } });
+    await connection.close();
+    await sidecar.close();
   });
 
   it('opens the circuit after repeated failures and then fails fast', async () => {
     const sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir) });
-    const store = createDaprStateStore(createDaprClient({ host: '127.0.0.1', httpPort: sidecar.port }), 'statestore', {
+    const store = createDaprStateStore(connectDaprSidecar({ host: '127.0.0.1', httpPort: sidecar.port }), 'statestore', {
       timeoutMs: 500,
       breakerThreshold: 2,
       breakerHalfOpenAfterMs: 60_000,
@@ -182,3 +220,52 @@ describe('the Dapr state adapter when the sidecar fails', () => {
     expect((error as Error).message).toMatch(/circuit open/);
   });
 });
+
+describe('the Dapr SDK behind the adapter', () => {
+  it('never writes the Dapr API token into our logs', async () => {
+    process.env.DAPR_API_TOKEN = 'token-that-must-not-leak';
+    const lines: string[] = [];
+    const logger = createLogger('trace', new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }));
+    const sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir) });
+    const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: sidecar.port, logger });
+    const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 1000 });
+    const key = uniqueId('test:doc:token');
+    await store.save(key, { n: 1 }, { mode: 'create-only' });
+    await store.save(key, { n: 1 }, { mode: 'create-only' }).catch(() => undefined);
+    await store.get(key);
+    await store.delete(key);
+    expect(lines.join('')).not.toContain('token-that-must-not-leak');
+    await connection.close();
+    await sidecar.close();
+    delete process.env.DAPR_API_TOKEN;
+  });
+
+  it('refuses keys our builders would never make, before calling the sidecar', async () => {
+    const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: await freePort() });
+    const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 100 });
+    for (const key of ['a||b', 'a/b', 'a b', '']) {
+      await expect(store.get(key)).rejects.toThrow(/unsafe state key/);
+      await expect(store.save(key, 1, { mode: 'overwrite' })).rejects.toThrow(/unsafe state key/);
+    }
+    await connection.close();
+  });
+});
+
+async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = await startSilentServer();
+  await server.close();
+  return server.port;
+}

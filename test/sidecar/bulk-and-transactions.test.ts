@@ -51,6 +51,16 @@ describe('POST /v1.0/state/{store}/transaction', () => {
     expect((await get(removed)).status).toBe(204);
   });
 
+  it('does not apply query metadata to the operations (daprd keeps it at transaction level)', async () => {
+    const key = uniqueKey('tx-query-ttl');
+    const response = await postJson(h.url('/state/statestore/transaction?metadata.ttlInSeconds=10'), {
+      operations: [{ operation: 'upsert', request: { key, value: 'no ttl' } }],
+    });
+    expect(response.status).toBe(204);
+    h.clock.advanceSeconds(11);
+    expect(await get(key)).toMatchObject({ status: 200, body: 'no ttl' });
+  });
+
   it('answers 500 ERR_STATE_TRANSACTION for a stale ETag, without rolling back the other operations', async () => {
     const [stale, other] = [uniqueKey('tx-stale'), uniqueKey('tx-other')];
     await save([{ key: stale, value: 'a' }]);

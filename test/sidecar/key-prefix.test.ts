@@ -20,6 +20,8 @@ beforeAll(async () => {
     store('namespace-prefix', 'namespace'),
     store('no-prefix', 'none'),
     store('custom-prefix', 'shared-cache'),
+    store('mixed-case-prefix', 'Shared-Cache'),
+    { name: 'lowercase-name', type: 'state.redis', version: 'v1', metadata: { keyprefix: 'name' } },
   ]);
 });
 afterAll(async () => {
@@ -52,6 +54,14 @@ describe('keyPrefix', () => {
 
   it('uses any other value as a literal prefix', async () => {
     expect(await storedKeyFor('custom-prefix', 'k')).toEqual(['shared-cache||k']);
+  });
+
+  it('lowercases a custom prefix, as daprd does', async () => {
+    expect(await storedKeyFor('mixed-case-prefix', 'k')).toEqual(['shared-cache||k']);
+  });
+
+  it('reads the keyPrefix metadata name case-insensitively', async () => {
+    expect(await storedKeyFor('lowercase-name', 'k')).toEqual(['lowercase-name||k']);
   });
 
   it('returns the caller’s key, not the stored one, from a bulk get', async () => {

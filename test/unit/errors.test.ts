@@ -65,3 +65,12 @@ describe('error mapping', () => {
     expect(errorResponse(undefined, 'c', log).status).toBe(500);
   });
 });
+
+describe('log redaction', () => {
+  it('never writes credentials found in logged headers', () => {
+    const { log, lines } = capturingLogger();
+    log.info({ req: { headers: { authorization: 'Bearer abc', 'dapr-api-token': 'tok', 'x-ms-client-principal': 'eyJ' } } }, 'x');
+    log.info({ headers: { authorization: 'Bearer abc' } }, 'y');
+    expect(JSON.stringify(lines)).not.toMatch(/Bearer abc|"tok"|eyJ/);
+  });
+});

@@ -102,3 +102,19 @@ describe('the HTTP handler wrapper', () => {
     expect(response.jsonBody).toMatchObject({ error: { code: 'validation_failed', details: [{ path: 'body.title' }] } });
   });
 });
+
+describe('the HTTP handler wrapper when the dependencies cannot be built', () => {
+  it('answers a 500 that leaks nothing, with the correlation id', async () => {
+    const handler = httpHandler(
+      async () => ({ status: 200 }),
+      () => Promise.reject(new Error('cannot load module /srv/secret/path')),
+    );
+    const response = await handler(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/x', headers: { 'x-correlation-id': 'corr-startup-1' } }),
+      new InvocationContext({ invocationId: 'inv-2', functionName: 'x' }),
+    );
+    expect(response.status).toBe(500);
+    expect(response.headers['x-correlation-id']).toBe('corr-startup-1');
+    expect(JSON.stringify(response.jsonBody)).not.toContain('secret');
+  });
+});

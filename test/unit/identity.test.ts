@@ -44,8 +44,8 @@ describe('caller identity in platform mode', () => {
     ['a principal without an authentication type', platformHeaders(principal([{ typ: OID, val: userId }], { auth_typ: '' }))],
     ['a principal naming no user', platformHeaders(principal([{ typ: 'name', val: 'x' }]))],
     ['a principal whose user id is not a valid id', platformHeaders(principal([{ typ: OID, val: 'a:b' }]), 'a:b')],
-    ['a principal whose id header disagrees (forged)', platformHeaders(principal([{ typ: OID, val: userId }]), 'someone-else')],
-    ['a principal without the id header the platform always sends (forged)', platformHeaders(principal([{ typ: OID, val: userId }]), null)],
+    ['a principal whose id header disagrees (hand-made)', platformHeaders(principal([{ typ: OID, val: userId }]), 'someone-else')],
+    ['a principal without the id header the platform always sends (hand-made)', platformHeaders(principal([{ typ: OID, val: userId }]), null)],
   ])('rejects %s with 401', (_what, headers) => {
     expect(() => identifyCaller(headers, 'platform')).toThrow(Unauthenticated);
   });
