@@ -1,6 +1,8 @@
 import { createChatHistoryService, type ChatHistoryService } from './chat/chat-history-service.js';
 import { createChatSessionService, type ChatSessionService } from './chat/chat-session-service.js';
 import { loadConfig, type Config } from './config.js';
+import { createTasksService, type TasksService } from './tasks/tasks-service.js';
+import { createProfilesService, type ProfilesService } from './users/profiles-service.js';
 import { createLogger, type Logger } from './logger.js';
 import type { StateStore } from './state/port.js';
 
@@ -17,6 +19,8 @@ export interface Deps {
   clock: Clock;
   stores: { hot: StateStore; durable: StateStore };
   chat: { history: ChatHistoryService; sessions: ChatSessionService };
+  tasks: TasksService;
+  profiles: ProfilesService;
 }
 
 /** The services over a given set of stores: what both the real wiring and tests use. */
@@ -33,6 +37,13 @@ export function buildServices(config: Config, stores: Deps['stores'], clock: Clo
       }),
       sessions: createChatSessionService({ store: stores.hot, clock, ttlSeconds: config.chat.sessionTtlSeconds }),
     },
+    tasks: createTasksService({ durable: stores.durable, cache: stores.hot, clock, cacheTtlSeconds: config.cache.taskTtlSeconds }),
+    profiles: createProfilesService({
+      durable: stores.durable,
+      cache: stores.hot,
+      clock,
+      cacheTtlSeconds: config.cache.userTtlSeconds,
+    }),
   };
 }
 
@@ -40,7 +51,11 @@ export function buildServices(config: Config, stores: Deps['stores'], clock: Clo
 export async function buildDeps(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Deps> {
   const { connectDaprSidecar, createDaprStateStore } = await import('./state/dapr-state-store.js');
   const sidecar = connectDaprSidecar({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger });
-  const storeOptions = { timeoutMs: config.dapr.timeoutMs };
+  const storeOptions = {
+    timeoutMs: config.dapr.timeoutMs,
+    breakerThreshold: config.dapr.breakerThreshold,
+    breakerHalfOpenAfterMs: config.dapr.breakerHalfOpenMs,
+  };
   const stores = {
     hot: createDaprStateStore(sidecar, config.stores.hot, storeOptions),
     durable: createDaprStateStore(sidecar, config.stores.durable, storeOptions),

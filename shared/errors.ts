@@ -11,11 +11,14 @@ export abstract class AppError extends Error {
   abstract readonly code: string;
   abstract readonly status: number;
   readonly details?: ErrorDetail[];
+  /** Extra response headers (e.g. `x-cache` on a 404 read). */
+  readonly headers?: Record<string, string>;
 
-  constructor(message: string, options?: { details?: ErrorDetail[]; cause?: unknown }) {
+  constructor(message: string, options?: { details?: ErrorDetail[]; cause?: unknown; headers?: Record<string, string> }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     if (options?.details) this.details = options.details;
+    if (options?.headers) this.headers = options.headers;
   }
 }
 
@@ -99,7 +102,8 @@ export type JsonResponse = Omit<HttpResponseInit, 'headers'> & { headers: Record
 export function errorResponse(error: unknown, correlationId: string, log: Logger): JsonResponse {
   if (error instanceof AppError && error.status < 500) {
     log.info({ code: error.code, status: error.status }, 'request rejected');
-    return errorBody(error.status, error.code, error.message, correlationId, error.details);
+    const response = errorBody(error.status, error.code, error.message, correlationId, error.details);
+    return { ...response, headers: { ...error.headers, ...response.headers } };
   }
   if (error instanceof Unavailable) {
     log.warn({ err: error }, 'dependency unavailable');

@@ -6,7 +6,7 @@ import { userParamsSchema } from '../schemas.js';
 import { createLogger, invocationLogger, type Logger } from '../logger.js';
 import { correlationIdFor } from './correlation.js';
 import { authorizeUser, identifyCaller, type Caller } from './identity.js';
-import { parseJsonBody, parseParams, parseQuery } from './request.js';
+import { parseJsonBody, parseParams, parseQuery, parseWith } from './request.js';
 
 /** What a function body sees: the request, its deps, a logger bound to the correlation id, and parsers. */
 export interface RequestContext {
@@ -23,6 +23,8 @@ export interface RequestContext {
   pathUser(): string;
   params<S extends z.ZodType>(schema: S): z.infer<S>;
   query<S extends z.ZodType>(schema: S): z.infer<S>;
+  /** One request header parsed with a schema (absent headers parse as undefined). */
+  header<S extends z.ZodType>(name: string, schema: S): z.infer<S>;
   /** The JSON body, at most `maxBytes` (256 KiB by default). */
   body<S extends z.ZodType>(schema: S, maxBytes?: number): Promise<z.infer<S>>;
 }
@@ -83,6 +85,7 @@ function requestContext(request: HttpRequest, deps: Deps, log: Logger, correlati
     },
     params: (schema) => parseParams(request, schema),
     query: (schema) => parseQuery(request, schema),
+    header: (name, schema) => parseWith(schema, request.headers.get(name) ?? undefined, `headers.${name}`),
     body: (schema, maxBytes) => parseJsonBody(request, schema, maxBytes),
   };
 }

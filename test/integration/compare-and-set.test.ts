@@ -1,36 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadStateComponents, startSidecar, type Sidecar } from '../../dev/sidecar/server.js';
 import { Conflict } from '../../shared/errors.js';
 import { CorruptState, type RetryBudget, updateWithRetry } from '../../shared/state/compare-and-set.js';
-import { connectDaprSidecar, createDaprStateStore, type DaprSidecar } from '../../shared/state/dapr-state-store.js';
 import type { StateStore } from '../../shared/state/port.js';
 import { uniqueId } from '../support/ids.js';
-import { componentsDir } from '../support/stack.js';
+import { useStores } from '../support/stores.js';
 
 const counter = z.object({ n: z.number() });
 const fastBudget = { maxRetries: 3, initialDelayMs: 1, maxDelayMs: 5 };
 
 describe('updateWithRetry (compare-and-set through the sidecar)', () => {
-  let clock = Date.now();
-  let sidecar: Sidecar;
-  let client: DaprSidecar;
-  let store: StateStore;
-
-  beforeAll(async () => {
-    sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir), now: () => clock });
-    client = connectDaprSidecar({ host: '127.0.0.1', httpPort: sidecar.port });
-    store = createDaprStateStore(client, 'statestore', { timeoutMs: 2000 });
-  });
-
-  afterAll(async () => {
-    await client.close();
-    await sidecar.close();
-  });
+  const stores = useStores();
 
   const increment = (key: string, extra: { store?: StateStore; budget?: RetryBudget; ttlSeconds?: number } = {}) =>
     updateWithRetry({
-      store,
+      store: stores.hot,
       key,
       schema: counter,
       decide: (current) => ({ write: { n: (current?.n ?? 0) + 1 }, result: (current?.n ?? 0) + 1 }),
@@ -41,16 +25,16 @@ describe('updateWithRetry (compare-and-set through the sidecar)', () => {
     const key = uniqueId('test:cas:counter');
     expect(await increment(key)).toEqual({ result: 1, attempts: 1, wrote: true });
     expect(await increment(key)).toEqual({ result: 2, attempts: 1, wrote: true });
-    expect((await store.get(key))?.value).toEqual({ n: 2 });
+    expect((await stores.hot.get(key))?.value).toEqual({ n: 2 });
   });
 
   /** The real store, with another writer's increment slipped in after each of the first `times` reads. */
   function withInterleavedWriter(key: string, times: number): StateStore {
     let remaining = times;
     return {
-      ...store,
+      ...stores.hot,
       async get(k) {
-        const entry = await store.get(k);
+        const entry = await stores.hot.get(k);
         if (k === key && remaining > 0) {
           remaining -= 1;
           await increment(k);
@@ -65,7 +49,7 @@ describe('updateWithRetry (compare-and-set through the sidecar)', () => {
     await increment(key);
     const outcome = await increment(key, { store: withInterleavedWriter(key, 2), budget: fastBudget });
     expect(outcome).toEqual({ result: 4, attempts: 3, wrote: true });
-    expect((await store.get(key))?.value).toEqual({ n: 4 });
+    expect((await stores.hot.get(key))?.value).toEqual({ n: 4 });
   });
 
   it('decides again when a concurrent writer created the key first', async () => {
@@ -80,31 +64,31 @@ describe('updateWithRetry (compare-and-set through the sidecar)', () => {
     const error = await increment(key, { store: withInterleavedWriter(key, 100), budget: fastBudget }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Conflict);
     expect((error as Conflict).status).toBe(409);
-    expect((await store.get(key))?.value).toEqual({ n: 1 + fastBudget.maxRetries + 1 });
+    expect((await stores.hot.get(key))?.value).toEqual({ n: 1 + fastBudget.maxRetries + 1 });
   });
 
   it('writes nothing when the decision is to write nothing', async () => {
     const key = uniqueId('test:cas:noop');
-    const outcome = await updateWithRetry({ store, key, schema: counter, decide: () => ({ result: 'unchanged' }) });
+    const outcome = await updateWithRetry({ store: stores.hot, key, schema: counter, decide: () => ({ result: 'unchanged' }) });
     expect(outcome).toEqual({ result: 'unchanged', attempts: 1, wrote: false });
-    expect(await store.get(key)).toBeNull();
+    expect(await stores.hot.get(key)).toBeNull();
   });
 
   it('sends the TTL with every write', async () => {
     const key = uniqueId('test:cas:ttl');
     await increment(key, { ttlSeconds: 30 });
-    clock += 20_000;
+    stores.now += 20_000;
     await increment(key, { ttlSeconds: 30 });
-    clock += 20_000;
-    expect((await store.get(key))?.value).toEqual({ n: 2 });
-    clock += 11_000;
-    expect(await store.get(key)).toBeNull();
+    stores.now += 20_000;
+    expect((await stores.hot.get(key))?.value).toEqual({ n: 2 });
+    stores.now += 11_000;
+    expect(await stores.hot.get(key)).toBeNull();
   });
 
   it('refuses to decide over a document that does not parse, and leaves it alone', async () => {
     const key = uniqueId('test:cas:corrupt');
-    await store.save(key, { n: 'three' }, { mode: 'create-only' });
+    await stores.hot.save(key, { n: 'three' }, { mode: 'create-only' });
     await expect(increment(key)).rejects.toBeInstanceOf(CorruptState);
-    expect((await store.get(key))?.value).toEqual({ n: 'three' });
+    expect((await stores.hot.get(key))?.value).toEqual({ n: 'three' });
   });
 });

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { type CacheStatus, createVersionedCache, singleFlight } from '../cache/versioned-cache.js';
+import type { Clock } from '../deps.js';
+import { NotFound, PreconditionFailed, ValidationError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { parseStored, updateWithRetry } from '../state/compare-and-set.js';
+import { keyBuilder } from '../state/keys.js';
+import type { StateStore } from '../state/port.js';
+import {
+  type CreateTaskInput,
+  type Task,
+  type TaskListDocument,
+  taskListDocumentSchema,
+  taskSchema,
+  type UpdateTaskInput,
+} from './task-schemas.js';
+
+export const taskListKey = keyBuilder('tasks', 'user');
+export const taskCacheKey = keyBuilder('cache', 'tasks');
+export const MAX_TASKS_PER_USER = 1000;
+
+export interface TaskList {
+  tasks: Task[];
+  cache: CacheStatus;
+}
+
+export interface CreatedTask {
+  task: Task;
+  /** False when a task with the requested id already existed (an idempotent retry). */
+  created: boolean;
+}
+
+export interface TasksService {
+  list(userId: string, log: Logger): Promise<TaskList>;
+  /** `id` makes the create idempotent: a second create with the same id returns the first task. */
+  create(userId: string, input: CreateTaskInput, log: Logger, id?: string): Promise<CreatedTask>;
+  update(userId: string, taskId: string, patch: UpdateTaskInput, log: Logger, ifMatch?: number): Promise<Task>;
+  remove(userId: string, taskId: string, log: Logger): Promise<void>;
+}
+
+export interface TasksDeps {
+  durable: StateStore;
+  cache: StateStore;
+  clock: Clock;
+  cacheTtlSeconds: number;
+}
+
+/**
+ * Tasks live in the durable store as one document per user, changed only by compare-and-set on its
+ * ETag: concurrent creates and updates are serialized by the store, so none is lost, and the
+ * document's revision orders every version of the list. (Per-task keys plus an index would put the
+ * same contention on the index, and need a transaction.) The hot store holds a copy per user,
+ * written through after every change and only ever moved to a newer revision (versioned-cache.ts).
+ */
+export function createTasksService({ durable, cache: cacheStore, clock, cacheTtlSeconds }: TasksDeps): TasksService {
+  const cache = createVersionedCache({ store: cacheStore, key: taskCacheKey, schema: z.array(taskSchema), ttlSeconds: cacheTtlSeconds });
+  const loadOnce = singleFlight<{ tasks: Task[]; revision: number }>();
+
+  async function readDurable(userId: string) {
+    const key = taskListKey(userId);
+    const entry = await durable.get(key);
+    if (entry === null) return { tasks: [], revision: 0 };
+    const document = parseStored(taskListDocumentSchema, key, entry.value);
+    return { tasks: sorted(document.tasks), revision: document.revision };
+  }
+
+  /** Applies `change` to the user's document with compare-and-set, then writes the result through to the cache. */
+  async function mutate<R>(
+    userId: string,
+    log: Logger,
+    change: (tasks: Task[], now: string) => { tasks: Task[]; result: R } | { result: R; unchanged: true },
+  ): Promise<R> {
+    const outcome = await updateWithRetry({
+      store: durable,
+      key: taskListKey(userId),
+      schema: taskListDocumentSchema,
+      decide: (current) => {
+        const decision = change(current?.tasks ?? [], new Date(clock.now()).toISOString());
+        if ('unchanged' in decision) return { result: { value: decision.result, document: current } };
+        const document: TaskListDocument = { v: 1, revision: (current?.revision ?? 0) + 1, tasks: sorted(decision.tasks) };
+        return { write: document, result: { value: decision.result, document } };
+      },
+    });
+    const { document, value } = outcome.result;
+    if (outcome.wrote && document) await cache.offer(userId, document.tasks, document.revision, log);
+    log.info({ attempts: outcome.attempts, wrote: outcome.wrote, revision: document?.revision }, 'tasks changed');
+    return value;
+  }
+
+  return {
+    async list(userId, log) {
+      const cached = await cache.get(userId, log);
+      if (cached.status === 'HIT') return { tasks: cached.value, cache: 'HIT' };
+      if (cached.status === 'BYPASS') return { tasks: (await readDurable(userId)).tasks, cache: 'BYPASS' };
+      const { tasks, revision } = await loadOnce(userId, async () => {
+        const loaded = await readDurable(userId);
+        await cache.offer(userId, loaded.tasks, loaded.revision, log);
+        return loaded;
+      });
+      log.debug({ revision }, 'tasks cache filled');
+      return { tasks, cache: 'MISS' };
+    },
+
+    create(userId, input, log, id) {
+      return mutate<CreatedTask>(userId, log, (tasks, now) => {
+        const existing = id === undefined ? undefined : tasks.find((t) => t.id === id);
+        if (existing) return { result: { task: existing, created: false }, unchanged: true };
+        if (tasks.length >= MAX_TASKS_PER_USER) {
+          throw new ValidationError([{ path: 'tasks', message: `A user can have at most ${MAX_TASKS_PER_USER} tasks.` }]);
+        }
+        const task: Task = {
+          id: id ?? randomUUID(),
+          title: input.title,
+          description: input.description ?? '',
+          completed: false,
+          createdAt: now,
+          updatedAt: now,
+          version: 1,
+        };
+        return { tasks: [...tasks, task], result: { task, created: true } };
+      });
+    },
+
+    update(userId, taskId, patch, log, ifMatch) {
+      return mutate(userId, log, (tasks, now) => {
+        const current = findTask(tasks, taskId);
+        if (ifMatch !== undefined && current.version !== ifMatch) {
+          throw new PreconditionFailed(`The task is at version ${current.version}, not ${ifMatch}.`);
+        }
+        const task: Task = { ...current, ...definedFields(patch), updatedAt: now, version: current.version + 1 };
+        return { tasks: tasks.map((t) => (t.id === taskId ? task : t)), result: task };
+      });
+    },
+
+    remove(userId, taskId, log) {
+      return mutate(userId, log, (tasks) => {
+        findTask(tasks, taskId);
+        return { tasks: tasks.filter((t) => t.id !== taskId), result: undefined };
+      });
+    },
+  };
+}
+
+function findTask(tasks: Task[], taskId: string): Task {
+  const task = tasks.find((t) => t.id === taskId);
+  if (!task) throw new NotFound('No task with that id.');
+  return task;
+}
+
+function definedFields(patch: UpdateTaskInput): Partial<Task> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+}
+
+function sorted(tasks: Task[]): Task[] {
+  return [...tasks].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/logger.js';
+import type { StateStore } from '../../shared/state/port.js';
+import { createTasksService, taskCacheKey } from '../../shared/tasks/tasks-service.js';
+import { uniqueId } from '../support/ids.js';
+import { useStores } from '../support/stores.js';
+
+const log = createLogger('silent');
+const clock = { now: () => Date.now() };
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('the tasks cache (two service instances sharing the stores)', () => {
+  const stores = useStores();
+  const service = (durableStore = stores.durable) =>
+    createTasksService({ durable: durableStore, cache: stores.hot, clock, cacheTtlSeconds: 300 });
+
+  it('does not let a reader that read before a mutation put the old list into the cache after it', async () => {
+    const user = uniqueId('u');
+    const writer = service();
+    await writer.create(user, { title: 'A' }, log);
+    await stores.hot.delete(taskCacheKey(user)); // start from a cold cache, so the reader misses
+
+    // The reader is held between its durable read and its cache write.
+    const readDone = deferred();
+    const release = deferred();
+    const reader = service({
+      ...stores.durable,
+      async get(key) {
+        const entry = await stores.durable.get(key);
+        readDone.resolve();
+        await release.promise;
+        return entry;
+      },
+    });
+    const slowRead = reader.list(user, log);
+    await readDone.promise;
+
+    await writer.create(user, { title: 'B' }, log); // the mutation completes and responds
+    release.resolve();
+    const old = await slowRead;
+    expect(old.cache).toBe('MISS');
+    expect(old.tasks.map((t) => t.title)).toEqual(['A']); // it read before the mutation: that is fine
+
+    const next = await writer.list(user, log);
+    expect(next.cache).toBe('HIT');
+    expect(next.tasks.map((t) => t.title)).toEqual(['A', 'B']);
+  });
+
+  it('makes one durable read for concurrent misses in one instance', async () => {
+    const user = uniqueId('u');
+    await service().create(user, { title: 'A' }, log);
+    await stores.hot.delete(taskCacheKey(user));
+    let durableReads = 0;
+    const counting = service({
+      ...stores.durable,
+      async get(key) {
+        durableReads += 1;
+        return stores.durable.get(key);
+      },
+    });
+    const results = await Promise.all(Array.from({ length: 10 }, () => counting.list(user, log)));
+    expect(durableReads).toBe(1);
+    expect(results.map((r) => r.tasks.length)).toEqual(results.map(() => 1));
+    expect(results.map((r) => r.cache)).toContain('MISS');
+    expect((await counting.list(user, log)).cache).toBe('HIT');
+  });
+
+  it('treats a cache entry that does not parse as a miss and replaces it', async () => {
+    const user = uniqueId('u');
+    const tasks = service();
+    await tasks.create(user, { title: 'A' }, log);
+    await stores.hot.delete(taskCacheKey(user));
+    await stores.hot.save(taskCacheKey(user), { v: 1, revision: 99, value: 'garbage' }, { mode: 'create-only' });
+    expect((await tasks.list(user, log)).cache).toBe('MISS');
+    const again = await tasks.list(user, log);
+    expect(again).toMatchObject({ cache: 'HIT', tasks: [{ title: 'A' }] });
+  });
+
+  it('returns the same task for a create retried with the same id, and stores it once', async () => {
+    const user = uniqueId('u');
+    const tasks = service();
+    const first = await tasks.create(user, { title: 'from workflow' }, log, 'wf-123-task');
+    const retried = await tasks.create(user, { title: 'from workflow' }, log, 'wf-123-task');
+    expect(first.created).toBe(true);
+    expect(retried).toEqual({ task: first.task, created: false });
+    expect((await tasks.list(user, log)).tasks).toHaveLength(1);
+  });
+});
