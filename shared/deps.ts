@@ -1,8 +1,10 @@
 import { createChatHistoryService, type ChatHistoryService } from './chat/chat-history-service.js';
 import { createChatSessionService, type ChatSessionService } from './chat/chat-session-service.js';
 import { loadConfig, type Config } from './config.js';
+import { createSessionsService, type SessionsService } from './sessions/sessions-service.js';
 import { createTasksService, type TasksService } from './tasks/tasks-service.js';
 import { createProfilesService, type ProfilesService } from './users/profiles-service.js';
+import { createWorkflowService, type WorkflowService } from './workflow/workflow-service.js';
 import { createLogger, type Logger } from './logger.js';
 import type { StateStore } from './state/port.js';
 
@@ -21,29 +23,30 @@ export interface Deps {
   chat: { history: ChatHistoryService; sessions: ChatSessionService };
   tasks: TasksService;
   profiles: ProfilesService;
+  workflow: WorkflowService;
+  sessions: SessionsService;
 }
 
 /** The services over a given set of stores: what both the real wiring and tests use. */
 export function buildServices(config: Config, stores: Deps['stores'], clock: Clock = systemClock): Omit<Deps, 'logger'> {
+  const chat = {
+    history: createChatHistoryService({
+      store: stores.hot,
+      clock,
+      settings: { maxMessages: config.chat.maxMessages, ttlSeconds: config.chat.historyTtlSeconds },
+    }),
+    sessions: createChatSessionService({ store: stores.hot, clock, ttlSeconds: config.chat.sessionTtlSeconds }),
+  };
+  const tasks = createTasksService({ durable: stores.durable, cache: stores.hot, clock, cacheTtlSeconds: config.cache.taskTtlSeconds });
   return {
     config,
     clock,
     stores,
-    chat: {
-      history: createChatHistoryService({
-        store: stores.hot,
-        clock,
-        settings: { maxMessages: config.chat.maxMessages, ttlSeconds: config.chat.historyTtlSeconds },
-      }),
-      sessions: createChatSessionService({ store: stores.hot, clock, ttlSeconds: config.chat.sessionTtlSeconds }),
-    },
-    tasks: createTasksService({ durable: stores.durable, cache: stores.hot, clock, cacheTtlSeconds: config.cache.taskTtlSeconds }),
-    profiles: createProfilesService({
-      durable: stores.durable,
-      cache: stores.hot,
-      clock,
-      cacheTtlSeconds: config.cache.userTtlSeconds,
-    }),
+    chat,
+    tasks,
+    profiles: createProfilesService({ durable: stores.durable, cache: stores.hot, clock, cacheTtlSeconds: config.cache.userTtlSeconds }),
+    workflow: createWorkflowService({ store: stores.hot, clock, ttlSeconds: config.workflow.ttlSeconds, tasks, chat: chat.history }),
+    sessions: createSessionsService({ store: stores.hot, clock }),
   };
 }
 

@@ -1,0 +1,83 @@
+import type { Clock } from '../deps.js';
+import { NotFound } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { parseStored, type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';
+import { keyBuilder } from '../state/keys.js';
+import type { StateStore } from '../state/port.js';
+import { type PutSessionInput, type SessionDocument, sessionDocumentSchema } from './session-schemas.js';
+
+export const sessionKey = keyBuilder('session', 'auth');
+
+/**
+ * The store keeps a key this much longer than the session's own expiry: a read near the end can
+ * then never race Redis dropping the key (a compare-and-set on an absent Redis key succeeds), and
+ * the stored `expiresAt` stays the one authority on whether a session is live.
+ */
+export const EXPIRY_GRACE_SECONDS = 60;
+const TOMBSTONE_SECONDS = 300;
+
+export interface SessionView {
+  sessionId: string;
+  data: Record<string, unknown>;
+  expiresAt: string;
+}
+
+export interface SessionsService {
+  put(sessionId: string, owner: string, input: PutSessionInput, log: Logger): Promise<{ sessionId: string; expiresAt: string }>;
+  get(sessionId: string, caller: string, log: Logger): Promise<SessionView>;
+  delete(sessionId: string, caller: string, log: Logger): Promise<void>;
+}
+
+const notFound = () => new NotFound('No such session.');
+
+/**
+ * Sessions belong to the caller who created them. To anyone else a session does not exist: GET,
+ * PUT and DELETE all answer 404, the same as for an unknown or expired id, so ids cannot be probed.
+ */
+export function createSessionsService({ store, clock }: { store: StateStore; clock: Clock }): SessionsService {
+  const isLive = (doc: SessionDocument | null): doc is Extract<SessionDocument, { kind: 'live' }> =>
+    doc !== null && doc.kind === 'live' && Date.parse(doc.expiresAt) > clock.now();
+
+  const update = <R>(sessionId: string, ttlSeconds: number, decide: (current: SessionDocument | null) => UpdateDecision<SessionDocument, R>) =>
+    updateWithRetry({ store, key: sessionKey(sessionId), schema: sessionDocumentSchema, ttlSeconds, decide });
+
+  const renewed = (doc: { ttlSeconds: number }) => new Date(clock.now() + doc.ttlSeconds * 1000).toISOString();
+
+  return {
+    async put(sessionId, owner, input, log) {
+      const expiresAt = renewed(input);
+      await update(sessionId, input.ttlSeconds + EXPIRY_GRACE_SECONDS, (current) => {
+        if (isLive(current) && current.owner !== owner) throw notFound();
+        const { data, sliding, ttlSeconds } = input;
+        return { write: { kind: 'live', owner, data, sliding, ttlSeconds, expiresAt }, result: undefined };
+      });
+      log.info({ sliding: input.sliding, ttlSeconds: input.ttlSeconds }, 'session saved');
+      return { sessionId, expiresAt };
+    },
+
+    async get(sessionId, caller, log) {
+      const key = sessionKey(sessionId);
+      const entry = await store.get(key);
+      const doc = entry === null ? null : parseStored(sessionDocumentSchema, key, entry.value);
+      if (!isLive(doc) || doc.owner !== caller) throw notFound();
+      if (!doc.sliding) return { sessionId, data: doc.data, expiresAt: doc.expiresAt };
+
+      const outcome = await update(sessionId, doc.ttlSeconds + EXPIRY_GRACE_SECONDS, (latest) => {
+        if (!isLive(latest) || latest.owner !== caller) throw notFound();
+        const slid = { ...latest, expiresAt: renewed(latest) };
+        return { write: slid, result: slid };
+      });
+      log.debug({ expiresAt: outcome.result.expiresAt }, 'sliding session extended');
+      return { sessionId, data: outcome.result.data, expiresAt: outcome.result.expiresAt };
+    },
+
+    async delete(sessionId, caller, log) {
+      const outcome = await update(sessionId, TOMBSTONE_SECONDS, (current) => {
+        if (!isLive(current)) return { result: false };
+        if (current.owner !== caller) throw notFound();
+        return { write: { kind: 'deleted' }, result: true };
+      });
+      log.info({ deleted: outcome.result }, 'session delete');
+    },
+  };
+}

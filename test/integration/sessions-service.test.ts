@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { NotFound } from '../../shared/errors.js';
+import { createLogger } from '../../shared/logger.js';
+import { createSessionsService, sessionKey } from '../../shared/sessions/sessions-service.js';
+import { uniqueId } from '../support/ids.js';
+import { useStores } from '../support/stores.js';
+
+const log = createLogger('silent');
+
+describe('the sessions service over time', () => {
+  const stores = useStores();
+  const setup = () => {
+    const clock = { at: Date.now(), now: () => clock.at };
+    const advance = (seconds: number) => {
+      clock.at += seconds * 1000;
+      stores.now += seconds * 1000;
+    };
+    return { advance, sessions: createSessionsService({ store: stores.hot, clock }) };
+  };
+
+  it('expires a session after its TTL', async () => {
+    const { advance, sessions } = setup();
+    const id = uniqueId('sess-ttl-000000');
+    await sessions.put(id, 'alice', { data: { a: 1 }, ttlSeconds: 60, sliding: false }, log);
+    advance(59);
+    expect((await sessions.get(id, 'alice', log)).data).toEqual({ a: 1 });
+    advance(2);
+    await expect(sessions.get(id, 'alice', log)).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it('does not move a fixed session’s expiry on read', async () => {
+    const { advance, sessions } = setup();
+    const id = uniqueId('sess-fixed-0000');
+    const { expiresAt } = await sessions.put(id, 'alice', { data: {}, ttlSeconds: 60, sliding: false }, log);
+    advance(30);
+    expect((await sessions.get(id, 'alice', log)).expiresAt).toBe(expiresAt);
+  });
+
+  it('moves a sliding session’s expiry forward on each read, so an active session stays', async () => {
+    const { advance, sessions } = setup();
+    const id = uniqueId('sess-slide-0000');
+    const { expiresAt } = await sessions.put(id, 'alice', { data: { s: 1 }, ttlSeconds: 60, sliding: true }, log);
+    for (let i = 0; i < 4; i += 1) {
+      advance(45);
+      const read = await sessions.get(id, 'alice', log);
+      expect(Date.parse(read.expiresAt)).toBeGreaterThan(Date.parse(expiresAt));
+    }
+    advance(61);
+    await expect(sessions.get(id, 'alice', log)).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it('does not slide a session for someone who does not own it', async () => {
+    const { sessions } = setup();
+    const id = uniqueId('sess-foreign-00');
+    const { expiresAt } = await sessions.put(id, 'alice', { data: {}, ttlSeconds: 60, sliding: true }, log);
+    await expect(sessions.get(id, 'mallory', log)).rejects.toBeInstanceOf(NotFound);
+    const stored = await stores.hot.get(sessionKey(id));
+    expect(stored?.value).toMatchObject({ owner: 'alice', expiresAt });
+  });
+
+  it('lets another caller claim an id only once the session has expired', async () => {
+    const { advance, sessions } = setup();
+    const id = uniqueId('sess-claim-0000');
+    await sessions.put(id, 'alice', { data: {}, ttlSeconds: 60, sliding: false }, log);
+    await expect(sessions.put(id, 'bob', { data: {}, ttlSeconds: 60, sliding: false }, log)).rejects.toBeInstanceOf(NotFound);
+    advance(61);
+    await sessions.put(id, 'bob', { data: { b: 1 }, ttlSeconds: 60, sliding: false }, log);
+    expect((await sessions.get(id, 'bob', log)).data).toEqual({ b: 1 });
+  });
+
+  it('keeps a deleted session deleted even if a sliding read was in flight', async () => {
+    const { sessions } = setup();
+    const id = uniqueId('sess-race-00000');
+    await sessions.put(id, 'alice', { data: {}, ttlSeconds: 60, sliding: true }, log);
+    // The owner logs out right after the sliding read has loaded the session for its write.
+    let reads = 0;
+    const racing = createSessionsService({
+      clock: { now: () => Date.now() },
+      store: {
+        ...stores.hot,
+        async get(key) {
+          const entry = await stores.hot.get(key);
+          reads += 1;
+          if (reads === 2) await sessions.delete(id, 'alice', log);
+          return entry;
+        },
+      },
+    });
+    await expect(racing.get(id, 'alice', log)).rejects.toBeInstanceOf(NotFound);
+    await expect(sessions.get(id, 'alice', log)).rejects.toBeInstanceOf(NotFound);
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { createChatHistoryService } from '../../shared/chat/chat-history-service.js';
+import { Conflict } from '../../shared/errors.js';
+import { createLogger } from '../../shared/logger.js';
+import type { StateStore } from '../../shared/state/port.js';
+import { createTasksService } from '../../shared/tasks/tasks-service.js';
+import { replies } from '../../shared/workflow/conversation.js';
+import { createWorkflowService } from '../../shared/workflow/workflow-service.js';
+import { uniqueId } from '../support/ids.js';
+import { useStores } from '../support/stores.js';
+
+const log = createLogger('silent');
+const TTL = 600;
+
+describe('the workflow service with a clock it does not own', () => {
+  const stores = useStores();
+
+  function services(hot: StateStore = stores.hot) {
+    const clock = { at: Date.now(), now: () => clock.at };
+    const tasks = createTasksService({ durable: stores.durable, cache: stores.hot, clock, cacheTtlSeconds: 300 });
+    const chat = createChatHistoryService({ store: stores.hot, clock, settings: { maxMessages: 50, ttlSeconds: 3600 } });
+    const workflow = createWorkflowService({ store: hot, clock, ttlSeconds: TTL, tasks, chat });
+    return { clock, tasks, workflow };
+  }
+
+  it('answers 409 to a message whose step another message advanced after it was read', async () => {
+    const user = uniqueId('u');
+    await services().workflow.process(user, 'add a task', log);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let read = () => {};
+    const hasRead = new Promise<void>((resolve) => {
+      read = resolve;
+    });
+    const slow = services({
+      ...stores.hot,
+      async get(key) {
+        const entry = await stores.hot.get(key);
+        if (key.startsWith('workflow:')) {
+          read();
+          await held;
+        }
+        return entry;
+      },
+    });
+    const slowStep = slow.workflow.process(user, 'Title A', log).catch((e: unknown) => e);
+    await hasRead;
+    const fast = await services().workflow.process(user, 'Title B', log);
+    release();
+    const error = await slowStep;
+    expect(fast.state).toBe('awaiting_description');
+    expect(error).toBeInstanceOf(Conflict);
+    expect((error as Conflict).status).toBe(409);
+    expect(await services().workflow.status(user)).toMatchObject({ state: 'awaiting_description', title: 'Title B' });
+  });
+
+  it('reports a flow that expired mid-way, creating nothing, then starts fresh', async () => {
+    const { clock, tasks, workflow } = services();
+    const user = uniqueId('u');
+    await workflow.process(user, 'add a task', log);
+    await workflow.process(user, 'Too slow', log);
+    clock.at += TTL * 1000 + 1;
+    expect(await workflow.status(user)).toEqual({ state: 'idle' });
+    expect(await workflow.process(user, 'my description', log)).toEqual({ reply: replies.expired, state: 'idle' });
+    expect((await tasks.list(user, log)).tasks).toEqual([]);
+    expect((await workflow.process(user, 'add a task', log)).state).toBe('awaiting_title');
+  });
+
+  it('restarts the TTL at every step', async () => {
+    const { clock, workflow } = services();
+    const user = uniqueId('u');
+    await workflow.process(user, 'add a task', log);
+    clock.at += (TTL - 10) * 1000;
+    await workflow.process(user, 'Title', log);
+    clock.at += (TTL - 10) * 1000;
+    expect((await workflow.process(user, 'desc', log)).reply).toBe(replies.created('Title'));
+  });
+
+  it('still reports expiry after the store would have dropped a key with only the flow’s TTL', async () => {
+    const { clock, workflow } = services();
+    const user = uniqueId('u');
+    await workflow.process(user, 'add a task', log);
+    clock.at += (TTL + 60) * 1000;
+    stores.now += (TTL + 60) * 1000;
+    expect((await workflow.process(user, 'Title', log)).reply).toBe(replies.expired);
+  });
+});
