@@ -27,10 +27,18 @@ async function main(): Promise<void> {
       'dapr-port': { type: 'string', default: '3500' },
       'app-id': { type: 'string', default: 'state-api' },
       components: { type: 'string', default: resolve(projectRoot, 'components') },
+      backends: { type: 'string', default: 'memory' },
     },
   });
+  const backends = values.backends;
+  if (backends !== 'memory' && backends !== 'real') throw new Error(`--backends must be memory or real, not ${backends}`);
   const components = await loadStateComponents(resolve(values.components));
-  const sidecar = await startSidecar({ port: parsePort(values['dapr-port'], '--dapr-port'), appId: values['app-id'], components });
+  const sidecar = await startSidecar({
+    port: parsePort(values['dapr-port'], '--dapr-port'),
+    appId: values['app-id'],
+    components,
+    backends,
+  });
 
   // The app reads its settings when the function files load: point it at this sidecar first.
   process.env.DAPR_HOST = '127.0.0.1';
@@ -41,7 +49,9 @@ async function main(): Promise<void> {
   const host = await startHost({ port: parsePort(values.port), functionFiles: [resolve(projectRoot, manifest.main)] });
 
   const base = `http://localhost:${host.port}`;
-  console.log(`\nDapr state API stand-in: ${sidecar.url}/v1.0 (${components.map((c) => `${c.name} in memory`).join(', ')})`);
+  const where = (c: (typeof components)[number]) =>
+    backends === 'memory' ? 'in memory' : c.type === 'state.redis' ? `on Redis ${c.metadata.redisHost}` : 'on PostgreSQL';
+  console.log(`\nDapr state API stand-in: ${sidecar.url}/v1.0 (${components.map((c) => `${c.name} ${where(c)}`).join(', ')})`);
   console.log(`Functions host:          ${base}/api (AUTH_MODE=${process.env.AUTH_MODE})`);
   console.log(describeFunctions(host, base));
   console.log(`\nTry: curl ${base}/api/health\nCtrl-C stops both.\n`);

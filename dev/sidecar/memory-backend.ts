@@ -4,14 +4,13 @@ import {
   success,
   type BulkGetItem,
   type DeleteOperation,
-  type Metadata,
   type SaveOperation,
   type StateBackend,
-  type StateOptions,
   type StoredState,
   type StoreResult,
   type TransactionOperation,
 } from './backend.js';
+import { checkOptions, deleteEtag, etagMismatch, hasEtag, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
 
 export interface MemoryBackendOptions {
   /** Milliseconds since the epoch; tests inject a fake clock to expire keys without sleeping. */
@@ -25,18 +24,6 @@ interface Entry {
   firstWrite: boolean;
   expiresAt: number | undefined;
 }
-
-/** A parsed upsert, ready to run like one step of a Redis pipeline. */
-interface PreparedUpsert {
-  key: string;
-  data: string;
-  version: number;
-  ttlSeconds: number | undefined;
-}
-
-const INTEGER = /^[+-]?\d+$/;
-const CONCURRENCY = new Set(['', 'first-write', 'last-write']);
-const CONSISTENCY = new Set(['', 'eventual', 'strong']);
 
 /**
  * An in-memory store with the semantics of dapr's `state.redis` component (components-contrib
@@ -176,49 +163,3 @@ export class MemoryBackend implements StateBackend {
   }
 }
 
-function prepareUpsert(operation: SaveOperation): StoreResult<PreparedUpsert> {
-  const version = parseEtag(operation);
-  if (!version.ok) return version;
-  const ttlSeconds = parseTtl(operation.metadata);
-  if (!ttlSeconds.ok) return ttlSeconds;
-  return success({ key: operation.key, data: operation.value, version: version.value, ttlSeconds: ttlSeconds.value });
-}
-
-/** Redis ignores the ETag under explicit last-write; otherwise it must be an integer. */
-function parseEtag({ etag, options }: SaveOperation): StoreResult<number> {
-  if (options.concurrency === 'last-write' || !hasEtag(etag)) return success(0);
-  if (!INTEGER.test(etag)) {
-    return failure('etag-invalid', `invalid etag value: strconv.Atoi: parsing ${JSON.stringify(etag)}: invalid syntax`);
-  }
-  return success(Number(etag));
-}
-
-function parseTtl(metadata: Metadata): StoreResult<number | undefined> {
-  const raw = metadata.ttlInSeconds;
-  if (raw === undefined || raw === '') return success(undefined);
-  if (!INTEGER.test(raw)) {
-    return failure(
-      'store-failure',
-      `failed to parse ttl from metadata: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`,
-    );
-  }
-  return success(Number(raw));
-}
-
-function checkOptions({ concurrency = '', consistency = '' }: StateOptions): StoreResult<void> {
-  if (!CONSISTENCY.has(consistency)) return failure('store-failure', `unrecognized consistency model '${consistency}'`);
-  if (!CONCURRENCY.has(concurrency)) return failure('store-failure', `unrecognized concurrency model '${concurrency}'`);
-  return ok;
-}
-
-function hasEtag(etag: string | undefined): etag is string {
-  return etag !== undefined && etag !== '';
-}
-
-function deleteEtag(etag: string | undefined): string {
-  return hasEtag(etag) ? etag : '0';
-}
-
-function etagMismatch(cause: string): string {
-  return `possible etag mismatch. error from state store: ${cause}`;
-}

@@ -4,6 +4,8 @@ import type { StateBackend } from './backend.js';
 import type { ComponentSpec } from './components.js';
 import { keyMapperFor } from './key-prefix.js';
 import { MemoryBackend } from './memory-backend.js';
+import { PostgresBackend, postgresSettings } from './postgres-backend.js';
+import { RedisBackend, redisSettings } from './redis-backend.js';
 import { StateApi, type Reply, type StateCall, type Store } from './state-api.js';
 
 export { loadStateComponents } from './components.js';
@@ -14,7 +16,7 @@ export interface BackendContext {
 }
 
 /** Chooses the backend that serves one component. */
-export type BackendFactory = (component: ComponentSpec, context: BackendContext) => StateBackend;
+export type BackendFactory = (component: ComponentSpec, context: BackendContext) => StateBackend | Promise<StateBackend>;
 
 export interface SidecarOptions {
   /** 0 or omitted = a free port. */
@@ -26,7 +28,13 @@ export interface SidecarOptions {
   namespace?: string;
   components: ComponentSpec[];
   now?: () => number;
-  /** Default {@link createBackend}; tests pass their own to inspect what was stored. */
+  /**
+   * `memory` (default): every store in memory with `state.redis` semantics. `real`: each store on
+   * the server its component names (`state.redis` → Redis, `state.postgresql` v2 → PostgreSQL), in
+   * Dapr's own storage layout.
+   */
+  backends?: 'memory' | 'real';
+  /** Overrides `backends`; tests pass their own to inspect what was stored or to inject outages. */
   createBackend?: BackendFactory;
 }
 
@@ -39,12 +47,19 @@ export interface Sidecar {
 
 const RUNTIME_VERSION = 'local-stand-in';
 
-/** Every state component is served from memory with `state.redis` semantics for now. */
-export const createBackend: BackendFactory = (_component, { now }) => new MemoryBackend({ now });
+export const memoryBackends: BackendFactory = (_component, { now }) => new MemoryBackend({ now });
+
+export const realBackends: BackendFactory = (component) => {
+  if (component.type === 'state.redis') return RedisBackend.connect(redisSettings(component));
+  if (component.type === 'state.postgresql' && component.version === 'v2') {
+    return PostgresBackend.connect(postgresSettings(component));
+  }
+  throw new Error(`component ${component.name}: ${component.type} ${component.version} is not served by the stand-in`);
+};
 
 /** Starts the stand-in for daprd's HTTP API (state, metadata, healthz) on `/v1.0`. */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
-  const stores = buildStores(options);
+  const stores = await buildStores(options);
   const router = new Router(options.appId, stores);
   const server = createServer((req, res) => void router.handle(req, res));
   const host = options.host ?? '127.0.0.1';
@@ -61,16 +76,21 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   };
 }
 
-function buildStores(options: SidecarOptions): Map<string, Store> {
-  const factory = options.createBackend ?? createBackend;
+async function buildStores(options: SidecarOptions): Promise<Map<string, Store>> {
+  const factory = options.createBackend ?? (options.backends === 'real' ? realBackends : memoryBackends);
   const context: BackendContext = { now: options.now ?? Date.now };
   const keyContext = { appId: options.appId, ...(options.namespace ? { namespace: options.namespace } : {}) };
-  return new Map(
-    options.components.map((component) => [
-      component.name,
-      { component, backend: factory(component, context), mapKey: keyMapperFor(component, keyContext) },
-    ]),
-  );
+  const stores = new Map<string, Store>();
+  try {
+    for (const component of options.components) {
+      const mapKey = keyMapperFor(component, keyContext);
+      stores.set(component.name, { component, backend: await factory(component, context), mapKey });
+    }
+  } catch (error) {
+    await Promise.all([...stores.values()].map(({ backend }) => backend.close()));
+    throw error;
+  }
+  return stores;
 }
 
 function boundPort(server: Server): number {

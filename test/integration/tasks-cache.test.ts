@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
-import type { StateStore } from '../../shared/state/port.js';
 import { createTasksService, taskCacheKey } from '../../shared/tasks/tasks-service.js';
 import { uniqueId } from '../support/ids.js';
 import { useStores } from '../support/stores.js';

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStateComponents, type Sidecar, type SidecarOptions, startSidecar } from '../../dev/sidecar/server.js';
+import { missing } from '../support/services.js';
+import { componentsDir } from '../support/stack.js';
+import { read, uniqueKey } from './helpers.js';
+
+/**
+ * One behaviour suite for the stand-in's state API, run against every backend. Where Dapr's two
+ * components differ, the expectation names the flavour; everything else must be the same.
+ * Time is real here (Redis EXPIRE, PostgreSQL now()), so TTL checks wait a little over a second.
+ */
+interface Target {
+  name: string;
+  backends: SidecarOptions['backends'];
+  store: string;
+  flavour: 'redis' | 'postgresql';
+  needs: Array<'redis' | 'postgres'>;
+}
+
+const targets: Target[] = [
+  { name: 'memory (state.redis semantics)', backends: 'memory', store: 'statestore', flavour: 'redis', needs: [] },
+  { name: 'Redis', backends: 'real', store: 'statestore', flavour: 'redis', needs: ['redis'] },
+  { name: 'PostgreSQL v2', backends: 'real', store: 'statestore-durable', flavour: 'postgresql', needs: ['postgres'] },
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformance: $name', (target) => {
+  let sidecar: Sidecar;
+  const url = (path = '') => `${sidecar.url}/v1.0/state/${target.store}${path}`;
+  const post = (path: string, body: unknown) =>
+    fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const save = (items: unknown[]) => post('', items);
+  const get = async (key: string) => read(await fetch(url(`/${key}`)));
+  const del = (key: string, etag?: string) => fetch(url(`/${key}`), { method: 'DELETE', headers: etag ? { 'if-match': etag } : {} });
+  const redisOr = <T>(redis: T, postgresql: T): T => (target.flavour === 'redis' ? redis : postgresql);
+
+  beforeAll(async () => {
+    sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir), backends: target.backends });
+  });
+
+  afterAll(async () => {
+    await sidecar.close();
+  });
+
+  it('answers 204 with no body for an absent key', async () => {
+    expect(await get(uniqueKey('absent'))).toEqual({ status: 204, etag: null, body: '' });
+  });
+
+  it('round-trips a JSON value with an ETag', async () => {
+    const key = uniqueKey('roundtrip');
+    const value = { text: 'héllo "quoted"', n: 1.5, list: [1, null, true], nested: { a: {} } };
+    expect((await save([{ key, value }])).status).toBe(204);
+    const stored = await get(key);
+    expect(stored).toEqual({ status: 200, etag: expect.any(String), body: value });
+  });
+
+  it('accepts the current ETag, moves it on, and refuses the old one with 409', async () => {
+    const key = uniqueKey('etag');
+    await save([{ key, value: 1 }]);
+    const first = await get(key);
+    expect((await save([{ key, value: 2, etag: first.etag }])).status).toBe(204);
+    const second = await get(key);
+    expect(second.etag).not.toBe(first.etag);
+    const stale = await save([{ key, value: 3, etag: first.etag }]);
+    expect(stale.status).toBe(409);
+    expect(((await stale.json()) as { errorCode: string }).errorCode).toBe('ERR_STATE_SAVE');
+    expect((await get(key)).body).toBe(2);
+  });
+
+  it(`answers an ETag on an absent key with ${redisOr('a write (Redis)', '409 (PostgreSQL)')}`, async () => {
+    const key = uniqueKey('etag-absent');
+    const etag = redisOr('7', '00000000-0000-4000-8000-000000000000');
+    expect((await save([{ key, value: 1, etag }])).status).toBe(redisOr(204, 409));
+  });
+
+  it(`answers an ETag the store cannot parse with ${redisOr('400 (Redis)', '409 (PostgreSQL)')}`, async () => {
+    const key = uniqueKey('etag-garbled');
+    await save([{ key, value: 1 }]);
+    expect((await save([{ key, value: 2, etag: 'not-an-etag' }])).status).toBe(redisOr(400, 409));
+  });
+
+  it('refuses a first-write save without ETag on a key created first-write: 500 "already exists"', async () => {
+    const key = uniqueKey('first-write');
+    expect((await save([{ key, value: 'one', options: { concurrency: 'first-write' } }])).status).toBe(204);
+    const again = await save([{ key, value: 'two', options: { concurrency: 'first-write' } }]);
+    expect(again.status).toBe(500);
+    expect(((await again.json()) as { message: string }).message).toMatch(redisOr(/failed to set key/, /no item was updated/));
+    expect((await get(key)).body).toBe('one');
+  });
+
+  it('lets last-write overwrite a key that was never written first-write', async () => {
+    const key = uniqueKey('last-write');
+    await save([{ key, value: 'one' }]);
+    expect((await save([{ key, value: 'two', options: { concurrency: 'last-write' } }])).status).toBe(204);
+    expect((await get(key)).body).toBe('two');
+  });
+
+  it('deletes with and without ETag, refuses a stale ETag with 409, and deletes absent keys quietly', async () => {
+    const key = uniqueKey('delete');
+    await save([{ key, value: 1 }]);
+    const first = await get(key);
+    await save([{ key, value: 2, etag: first.etag }]);
+    expect((await del(key, first.etag ?? '')).status).toBe(409);
+    const current = await get(key);
+    expect((await del(key, current.etag ?? '')).status).toBe(204);
+    expect((await get(key)).status).toBe(204);
+    expect((await del(key)).status).toBe(204);
+  });
+
+  it('reads in bulk in request order, absent keys without data', async () => {
+    const [a, b, absent] = [uniqueKey('bulk-a'), uniqueKey('bulk-b'), uniqueKey('bulk-absent')];
+    await save([{ key: a, value: 'A' }, { key: b, value: 'B' }]);
+    const response = await read(await post('/bulk', { keys: [b, absent, a] }));
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual([
+      { key: b, data: 'B', etag: expect.any(String) },
+      { key: absent },
+      { key: a, data: 'A', etag: expect.any(String) },
+    ]);
+  });
+
+  it('applies a transaction of upserts and deletes', async () => {
+    const [kept, removed] = [uniqueKey('tx-kept'), uniqueKey('tx-removed')];
+    await save([{ key: removed, value: 'old' }]);
+    const response = await post('/transaction', {
+      operations: [
+        { operation: 'upsert', request: { key: kept, value: 'new' } },
+        { operation: 'delete', request: { key: removed } },
+      ],
+    });
+    expect(response.status).toBe(204);
+    expect((await get(kept)).body).toBe('new');
+    expect((await get(removed)).status).toBe(204);
+  });
+
+  it(`fails a transaction with a stale ETag with 500, ${redisOr('keeping the other writes (no rollback)', 'rolling back the other writes')}`, async () => {
+    const [stale, other] = [uniqueKey('tx-stale'), uniqueKey('tx-other')];
+    await save([{ key: stale, value: 1 }]);
+    const old = await get(stale);
+    await save([{ key: stale, value: 2, etag: old.etag }]);
+    const response = await post('/transaction', {
+      operations: [
+        { operation: 'upsert', request: { key: other, value: 'written?' } },
+        { operation: 'upsert', request: { key: stale, value: 3, etag: old.etag } },
+      ],
+    });
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { errorCode: string }).errorCode).toBe('ERR_STATE_TRANSACTION');
+    expect((await get(other)).status).toBe(redisOr(200, 204));
+    expect((await get(stale)).body).toBe(2);
+  });
+
+  // The TTL checks wait on real clocks, so they wait together.
+  it.concurrent(`expires a key after ttlInSeconds${redisOr('', ' and reports ttlExpireTime')}`, async ({ expect }) => {
+    const key = uniqueKey('ttl');
+    await save([{ key, value: 'short-lived', metadata: { ttlInSeconds: '1' } }]);
+    const live = await fetch(url(`/${key}`));
+    expect(live.status).toBe(200);
+    expect(live.headers.get('metadata.ttlexpiretime') !== null).toBe(target.flavour === 'postgresql');
+    await sleep(2100);
+    expect((await get(key)).status).toBe(204);
+  });
+
+  it.concurrent(`${redisOr('keeps', 'clears')} the TTL on a save that names none`, async ({ expect }) => {
+    const key = uniqueKey('ttl-kept');
+    await save([{ key, value: 1, metadata: { ttlInSeconds: '1' } }]);
+    await save([{ key, value: 2 }]);
+    await sleep(2100);
+    expect((await get(key)).status).toBe(redisOr(204, 200));
+  });
+
+  it.concurrent('removes a TTL with ttlInSeconds -1', async ({ expect }) => {
+    const key = uniqueKey('ttl-removed');
+    await save([{ key, value: 1, metadata: { ttlInSeconds: '1' } }]);
+    await save([{ key, value: 2, metadata: { ttlInSeconds: '-1' } }]);
+    await sleep(2100);
+    expect((await get(key)).body).toBe(2);
+  });
+
+  it('rejects a key containing || with 400', async () => {
+    expect((await save([{ key: 'a||b', value: 1 }])).status).toBe(400);
+  });
+});
