@@ -184,6 +184,23 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
       });
     },
 
+    async saveBulk(items): Promise<void> {
+      if (items.length === 0) return;
+      for (const item of items) assertSafeKey(item.key);
+      const context: CallContext = {
+        operation: 'save',
+        etagSent: items.some((item) => item.options.mode === 'compare-and-set'),
+        createOnly: items.every((item) => item.options.mode === 'create-only'),
+      };
+      await call(context, async () => {
+        const result = await client.state.save(
+          name,
+          items.map((item) => toSdkItem(item.key, item.value, item.options)),
+        );
+        if (result.error) throw result.error;
+      });
+    },
+
     async delete(key: string, deleteOptions: { etag?: string } = {}): Promise<void> {
       const context: CallContext = { operation: 'delete', etagSent: deleteOptions.etag !== undefined, createOnly: false };
       assertSafeKey(key);

@@ -43,6 +43,11 @@ export interface StateStore {
   readonly name: string;
   get(key: string): Promise<StateEntry | null>;
   save(key: string, value: unknown, options: SaveOptions): Promise<void>;
+  /**
+   * Saves many items in one call. Not atomic: each item succeeds or fails on its own, and one
+   * failure fails the call (create-only collisions as `AlreadyExists`), so read back to see which.
+   */
+  saveBulk(items: ReadonlyArray<{ key: string; value: unknown; options: SaveOptions }>): Promise<void>;
   delete(key: string, options?: { etag?: string }): Promise<void>;
   /** Entries in the order of `keys`; absent keys have `entry: null`. */
   getBulk(keys: readonly string[]): Promise<BulkEntry[]>;

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { Command, InvalidArgumentError } from 'commander';
+import { SingleBar } from 'cli-progress';
+import pg from 'pg';
+import { loadConfig } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
+import { connectDaprSidecar, createDaprStateStore } from '../shared/state/dapr-state-store.js';
+import { ID_PATTERN } from '../shared/state/keys.js';
+import { type BatchReport, loadCheckpoint, migrate, verify } from './chat-migration/migrate.js';
+import { countUsers, DEFAULT_TABLE, type LegacyTable, readHistories } from './chat-migration/source.js';
+
+/**
+ * npm run migrate:chat -- --source <postgres url> [--table chat_messages] [--dry-run] [--batch 500] [--verify]
+ *
+ * Copies every live conversation from a legacy PostgreSQL table into the chat history state
+ * store through the Dapr sidecar (DAPR_HOST/DAPR_HTTP_PORT, as the app). See README "Migrating
+ * chat history".
+ */
+const program = new Command('migrate:chat')
+  .description('Migrate chat history from a PostgreSQL table into the Dapr state store')
+  .requiredOption('--source <url>', 'PostgreSQL connection URL of the legacy database')
+  .option('--table <name>', 'legacy table (schema.table allowed)', DEFAULT_TABLE.table)
+  .option('--id-column <name>', 'message id column', DEFAULT_TABLE.columns.id)
+  .option('--user-column <name>', 'user id column', DEFAULT_TABLE.columns.userId)
+  .option('--role-column <name>', 'role column (user|assistant|system)', DEFAULT_TABLE.columns.role)
+  .option('--content-column <name>', 'message text column', DEFAULT_TABLE.columns.content)
+  .option('--created-column <name>', 'timestamp column', DEFAULT_TABLE.columns.createdAt)
+  .option('--batch <users>', 'users per bulk save', positiveInteger, 500)
+  .option('--run-id <id>', 'checkpoint name; the same id resumes (default: derived from source and table)')
+  .option('--dry-run', 'write nothing; report what would happen', false)
+  .option('--verify', 'afterwards, compare per-user counts and checksums between source and target', false);
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('a whole number from 1 to 10000');
+  return n;
+}
+
+async function main(): Promise<number> {
+  const options = program.parse().opts<{
+    source: string;
+    table: string;
+    idColumn: string;
+    userColumn: string;
+    roleColumn: string;
+    contentColumn: string;
+    createdColumn: string;
+    batch: number;
+    runId?: string;
+    dryRun: boolean;
+    verify: boolean;
+  }>();
+  const config = loadConfig();
+  const log = createLogger(process.env.LOG_LEVEL ?? 'info');
+  const tty = process.stdout.isTTY === true;
+  const table: LegacyTable = {
+    table: options.table,
+    columns: {
+      id: options.idColumn,
+      userId: options.userColumn,
+      role: options.roleColumn,
+      content: options.contentColumn,
+      createdAt: options.createdColumn,
+    },
+  };
+  const runId = options.runId ?? defaultRunId(options.source, options.table);
+  if (!ID_PATTERN.test(runId)) throw new InvalidArgumentError('--run-id must be 1–128 letters, digits, "_" or "-"');
+
+  const sidecar = connectDaprSidecar({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger: log });
+  const storeOptions = { timeoutMs: Math.max(config.dapr.timeoutMs, 30_000) };
+  const stores = {
+    target: createDaprStateStore(sidecar, config.stores.hot, storeOptions),
+    checkpoints: createDaprStateStore(sidecar, config.stores.durable, storeOptions),
+  };
+  const settings = {
+    runId,
+    table: options.table,
+    maxMessages: config.chat.maxMessages,
+    ttlSeconds: config.chat.historyTtlSeconds,
+    dryRun: options.dryRun,
+    batchUsers: options.batch,
+    now: () => Date.now(),
+  };
+  const source = new pg.Client({ connectionString: options.source });
+  await source.connect();
+  try {
+    const checkpoint = await loadCheckpoint(stores, runId);
+    const total = checkpoint?.completedAt ? 0 : await countUsers(source, table, checkpoint?.lastUserId);
+    const bar = tty ? new SingleBar({ format: 'migrating {bar} {value}/{total} users | {eta_formatted} left | failed {failed}' }) : undefined;
+    bar?.start(total, 0, { failed: checkpoint?.counts.failed ?? 0 });
+    const onBatch = (report: BatchReport) => {
+      bar?.increment(report.users, { failed: report.counts.failed });
+      if (!tty) log.info({ event: 'batch', runId, users: report.users, lastUserId: report.lastUserId, ...report.counts }, 'batch done');
+      for (const failure of report.failures) log.warn({ event: 'user-failed', runId, ...failure }, 'user not migrated');
+    };
+    const result = await migrate(
+      (afterUserId) => readHistories(source, table, { maxMessages: settings.maxMessages, ...(afterUserId ? { afterUserId } : {}) }),
+      stores,
+      settings,
+      onBatch,
+    );
+    bar?.stop();
+    const summary = { event: 'summary', ...result, ...result.counts };
+    if (tty) {
+      console.log(
+        `\n${result.dryRun ? 'Dry run (nothing written)' : result.alreadyCompleted ? `Run ${runId} had already completed; nothing changed` : `Run ${runId} complete`}\n` +
+          `  migrated:        ${result.counts.migrated}\n  skipped-live:    ${result.counts.skippedLive}\n` +
+          `  skipped-expired: ${result.counts.skippedExpired}\n  failed:          ${result.counts.failed}`,
+      );
+    } else {
+      log.info(summary, 'migration summary');
+    }
+    let exitCode = result.counts.failed > 0 ? 1 : 0;
+    if (options.verify) {
+      const report = await verify(readHistories(source, table, { maxMessages: settings.maxMessages }), stores.target, settings);
+      if (tty) {
+        console.log(
+          `\nVerify: ${report.users} users, ${report.matching} match, ${report.expired} expired, ${report.live} live-owned, ${report.mismatches.length} mismatched`,
+        );
+        for (const m of report.mismatches.slice(0, 20)) console.log(`  ${m.userId}: ${m.reason}`);
+      } else {
+        log.info({ event: 'verify', ...report, mismatches: report.mismatches.slice(0, 100), mismatched: report.mismatches.length }, 'verify');
+      }
+      if (report.mismatches.length > 0) exitCode = 1;
+    }
+    return exitCode;
+  } finally {
+    await source.end();
+    await sidecar.close();
+  }
+}
+
+/** The same source and table give the same run id, so a plain re-run resumes. */
+function defaultRunId(sourceUrl: string, table: string): string {
+  const url = new URL(sourceUrl);
+  url.password = '';
+  return `chat-${createHash('sha256').update(`${url.host}${url.pathname}|${table}`).digest('hex').slice(0, 16)}`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`migrate:chat failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error('Nothing is lost: run the same command again to resume from the last checkpoint.');
+    process.exit(2);
+  },
+);
