@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 /** Where the legacy messages live; every name is configurable for tables that differ. */
 export interface LegacyTable {
