@@ -2,12 +2,20 @@ import { createHash } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import pg from 'pg';
+import { z } from 'zod';
 import { loadConfig } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { connectDaprSidecar, createDaprStateStore } from '../shared/state/dapr-state-store.js';
 import { ID_PATTERN } from '../shared/state/keys.js';
 import { type BatchReport, loadCheckpoint, migrate, verify } from './chat-migration/migrate.js';
-import { countUsers, DEFAULT_TABLE, type LegacyTable, readHistories } from './chat-migration/source.js';
+import {
+  countUsers,
+  DEFAULT_TABLE,
+  type LegacyTable,
+  readHistories,
+  sourceClientConfig,
+  sourceFingerprint,
+} from './chat-migration/source.js';
 
 /**
  * npm run migrate:chat -- --source <postgres url> [--table chat_messages] [--dry-run] [--batch 500] [--verify]
@@ -36,20 +44,29 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain SQL identifier');
+const optionsSchema = z.object({
+  source: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
+  table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, 'must be table or schema.table'),
+  idColumn: identifier,
+  userColumn: identifier,
+  roleColumn: identifier,
+  contentColumn: identifier,
+  createdColumn: identifier,
+  batch: z.number().int().min(1).max(10_000),
+  runId: z.string().regex(ID_PATTERN, 'must be 1–128 letters, digits, "_" or "-"').optional(),
+  dryRun: z.boolean(),
+  verify: z.boolean(),
+});
+
 async function main(): Promise<number> {
-  const options = program.parse().opts<{
-    source: string;
-    table: string;
-    idColumn: string;
-    userColumn: string;
-    roleColumn: string;
-    contentColumn: string;
-    createdColumn: string;
-    batch: number;
-    runId?: string;
-    dryRun: boolean;
-    verify: boolean;
-  }>();
+  const parsed = optionsSchema.safeParse(program.parse().opts());
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((issue) => `--${String(issue.path[0])} ${issue.message}`).join('; '));
+  }
+  const options = parsed.data;
   const config = loadConfig();
   const log = createLogger(process.env.LOG_LEVEL ?? 'info');
   const tty = process.stdout.isTTY === true;
@@ -64,7 +81,6 @@ async function main(): Promise<number> {
     },
   };
   const runId = options.runId ?? defaultRunId(options.source, options.table);
-  if (!ID_PATTERN.test(runId)) throw new InvalidArgumentError('--run-id must be 1–128 letters, digits, "_" or "-"');
 
   const sidecar = connectDaprSidecar({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger: log });
   const storeOptions = { timeoutMs: Math.max(config.dapr.timeoutMs, 30_000) };
@@ -74,14 +90,14 @@ async function main(): Promise<number> {
   };
   const settings = {
     runId,
-    table: options.table,
+    source: sourceFingerprint(table),
     maxMessages: config.chat.maxMessages,
     ttlSeconds: config.chat.historyTtlSeconds,
     dryRun: options.dryRun,
     batchUsers: options.batch,
     now: () => Date.now(),
   };
-  const source = new pg.Client({ connectionString: options.source });
+  const source = new pg.Client(sourceClientConfig(options.source));
   await source.connect();
   try {
     const checkpoint = await loadCheckpoint(stores, runId);
@@ -117,7 +133,8 @@ async function main(): Promise<number> {
         console.log(
           `\nVerify: ${report.users} users, ${report.matching} match, ${report.expired} expired, ${report.live} live-owned, ${report.mismatches.length} mismatched`,
         );
-        for (const m of report.mismatches.slice(0, 20)) console.log(`  ${m.userId}: ${m.reason}`);
+        // Ids come from the source database: quoted, so no control sequence reaches the terminal.
+        for (const m of report.mismatches.slice(0, 20)) console.log(`  ${JSON.stringify(m.userId)}: ${m.reason}`);
       } else {
         log.info({ event: 'verify', ...report, mismatches: report.mismatches.slice(0, 100), mismatched: report.mismatches.length }, 'verify');
       }

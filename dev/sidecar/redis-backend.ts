@@ -12,7 +12,7 @@ import {
   type TransactionOperation,
 } from './backend.js';
 import type { ComponentSpec } from './components.js';
-import { checkOptions, deleteEtag, etagMismatch, hasEtag, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
+import { checkOptions, deleteEtag, etagMismatch, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
 
 /**
  * dapr's `state.redis` against a real Redis, in the component's own layout: each key is a hash
@@ -143,12 +143,10 @@ export class RedisBackend implements StateBackend {
     try {
       await this.redis.eval(SET_SCRIPT, 1, key, String(version), data, firstWriteFlag);
     } catch (error) {
-      if (isScriptRefusal(error)) {
-        return hasEtag(operation.etag)
-          ? failure('etag-mismatch', etagMismatch(describe(error)))
-          : failure('first-write-collision', `failed to set key ${key}: ${describe(error)}`);
-      }
-      return failure('store-failure', describe(error));
+      // As the component does: with an ETag sent, any failure (a lost connection too) is reported
+      // as an ETag mismatch; without one, as "failed to set key".
+      if (operation.etag !== undefined) return failure('etag-mismatch', etagMismatch(describe(error)));
+      return failure(isScriptRefusal(error) ? 'first-write-collision' : 'store-failure', `failed to set key ${key}: ${describe(error)}`);
     }
     try {
       await this.#applyTtl(key, this.#ttl(prepared.value));
@@ -165,8 +163,8 @@ export class RedisBackend implements StateBackend {
       await this.redis.eval(DEL_SCRIPT, 1, operation.key, deleteEtag(operation.etag));
       return ok;
     } catch (error) {
-      if (isScriptRefusal(error)) return failure('etag-mismatch', etagMismatch(describe(error)));
-      return failure('store-failure', describe(error));
+      // The component wraps every delete failure, a lost connection included, as an ETag mismatch.
+      return failure('etag-mismatch', etagMismatch(describe(error)));
     }
   }
 
@@ -214,20 +212,22 @@ export class RedisBackend implements StateBackend {
     let fields: Record<string, string>;
     try {
       fields = await this.redis.hgetall(key);
-    } catch (error) {
-      // A plain string value (written by something else): the component falls back to GET.
-      if (!/WRONGTYPE/.test(describe(error))) throw error;
+    } catch {
+      // Like the component: any HGETALL error falls back to a plain GET (values from before hashes).
       const value = await this.redis.get(key);
       return value === null ? undefined : { value };
     }
-    if (fields.data === undefined) return undefined;
-    return { value: fields.data, ...(fields.version === undefined ? {} : { etag: fields.version }) };
+    if (Object.keys(fields).length === 0) return undefined;
+    if (fields.data === undefined || fields.version === undefined) {
+      throw new Error(`required hash field 'data' or 'version' was not found in ${key}`);
+    }
+    return { value: fields.data, etag: fields.version };
   }
 }
 
-/** The Lua scripts refuse with these errors; anything else is Redis itself failing. */
+/** The set script refuses with this error; anything else is Redis itself failing. */
 function isScriptRefusal(error: unknown): boolean {
-  return /failed to (set key|delete)/.test(describe(error));
+  return /failed to set key/.test(describe(error));
 }
 
 function describe(error: unknown): string {

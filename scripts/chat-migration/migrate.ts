@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { historyKey } from '../../shared/chat/chat-history-service.js';
+import { fitWindow, HISTORY_GRACE_SECONDS, historyKey } from '../../shared/chat/chat-history-service.js';
 import { type ChatMessage, chatMessageSchema, historyDocumentSchema } from '../../shared/chat/chat-schemas.js';
 import { AlreadyExists } from '../../shared/errors.js';
 import { ID_PATTERN, keyBuilder } from '../../shared/state/keys.js';
@@ -28,7 +28,8 @@ const countsSchema = z.object({
 const checkpointSchema = z.object({
   v: z.literal(1),
   runId: z.string(),
-  table: z.string(),
+  /** The table and columns the run reads: a run id cannot be resumed against another source. */
+  source: z.string(),
   lastUserId: z.string().optional(),
   counts: countsSchema,
   startedAt: z.string(),
@@ -39,7 +40,8 @@ export type Checkpoint = z.infer<typeof checkpointSchema>;
 
 export interface MigrationSettings {
   runId: string;
-  table: string;
+  /** Names the table and columns read (see `sourceFingerprint`). */
+  source: string;
   maxMessages: number;
   /** A history lives this long after its newest message (CHAT_HISTORY_TTL_SECONDS). */
   ttlSeconds: number;
@@ -77,7 +79,7 @@ export interface MigrationResult {
 }
 
 /** What a migrated history holds: the chat envelope plus a marker naming the run that wrote it. */
-type MigratedDocument = { v: 1; messages: ChatMessage[]; migration: { runId: string; at: string } };
+type MigratedDocument = { v: 1; messages: ChatMessage[]; expiresAt: string; migration: { runId: string; at: string } };
 
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
@@ -103,6 +105,9 @@ export async function migrate(
   onBatch: (report: BatchReport) => void = () => {},
 ): Promise<MigrationResult> {
   const checkpoint = await loadCheckpoint(stores, settings.runId);
+  if (checkpoint && checkpoint.source !== settings.source) {
+    throw new Error(`run ${settings.runId} was started on ${checkpoint.source}, not ${settings.source}: use another --run-id`);
+  }
   const base = { runId: settings.runId, dryRun: settings.dryRun };
   if (checkpoint?.completedAt) return { ...base, counts: checkpoint.counts, alreadyCompleted: true };
 
@@ -212,10 +217,12 @@ export function prepareHistory(history: LegacyHistory, settings: Pick<MigrationS
   }
   const document: MigratedDocument = {
     v: 1,
-    messages,
+    messages: fitWindow(messages, settings.maxMessages),
+    expiresAt: new Date(newest.createdAt.getTime() + settings.ttlSeconds * 1000).toISOString(),
     migration: { runId: settings.runId, at: new Date(settings.now()).toISOString() },
   };
-  return { kind: 'write', document, ttlSeconds };
+  // The store keeps the key a little longer than the history lives, as the chat service does.
+  return { kind: 'write', document, ttlSeconds: ttlSeconds + HISTORY_GRACE_SECONDS };
 }
 
 /** Legacy ids that our id rules reject get a stable derived id (so re-runs derive the same one). */
@@ -244,7 +251,7 @@ async function saveCheckpoint(
   const checkpoint: Checkpoint = {
     v: 1,
     runId: settings.runId,
-    table: settings.table,
+    source: settings.source,
     ...(progress.lastUserId === undefined ? {} : { lastUserId: progress.lastUserId }),
     counts: progress.counts,
     startedAt: progress.startedAt,

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Where the legacy messages live; every name is configurable for tables that differ. */
 export interface LegacyTable {
@@ -23,6 +23,29 @@ export interface LegacyHistory {
   userId: string;
   messages: LegacyMessage[];
 }
+
+/** A stable description of what a run reads, stored with its checkpoint. */
+export function sourceFingerprint({ table, columns: c }: LegacyTable): string {
+  return `${table}(${c.id}, ${c.userId}, ${c.role}, ${c.content}, ${c.createdAt})`;
+}
+
+/**
+ * Connection settings for the legacy database. A `timestamp without time zone` column is read as
+ * UTC (node-pg would read it in this machine's local time zone and shift every message).
+ */
+export function sourceClientConfig(url: string): pg.ClientConfig {
+  return {
+    connectionString: url,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === TIMESTAMP_WITHOUT_TIME_ZONE
+          ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
+          : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    },
+  };
+}
+
+const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
 
 /** Quotes `name` or `schema.name` as SQL identifiers. */
 function quoteIdentifier(name: string): string {

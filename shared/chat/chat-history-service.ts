@@ -14,7 +14,36 @@ import {
 } from './chat-schemas.js';
 
 export const historyKey = keyBuilder('chat', 'history');
-const emptyWindow: HistoryDocument = { v: 1, messages: [] };
+
+/**
+ * The stored key outlives the history's own `expiresAt` by this long. The document's expiry is the
+ * authority; the store keeps the key a little longer so it cannot vanish between an append's read
+ * and its write (Redis would then accept the old ETag on a recreated key, or recreate an expired
+ * window from the stale read).
+ */
+export const HISTORY_GRACE_SECONDS = 300;
+
+/** Well under daprd's 4 MB request limit, whatever CHAT_HISTORY_MAX_MESSAGES says. */
+export const MAX_HISTORY_BYTES = 3 * 1024 * 1024;
+
+/** The newest `maxMessages` messages that also fit in MAX_HISTORY_BYTES, oldest first. */
+export function fitWindow(messages: readonly ChatMessage[], maxMessages: number): ChatMessage[] {
+  const window = messages.slice(-maxMessages);
+  let bytes = window.reduce((sum, m) => sum + Buffer.byteLength(JSON.stringify(m)) + 1, 0);
+  let start = 0;
+  while (bytes > MAX_HISTORY_BYTES && start < window.length - 1) {
+    bytes -= Buffer.byteLength(JSON.stringify(window[start])) + 1;
+    start += 1;
+  }
+  return window.slice(start);
+}
+
+/** The messages of a stored window that has not expired. */
+function liveMessages(document: HistoryDocument | null, now: number): ChatMessage[] {
+  if (document === null) return [];
+  if (document.expiresAt !== undefined && Date.parse(document.expiresAt) <= now) return [];
+  return document.messages;
+}
 
 export interface ChatHistorySettings {
   maxMessages: number;
@@ -64,21 +93,22 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
         store,
         key,
         schema: historyDocumentSchema,
-        ttlSeconds: settings.ttlSeconds,
+        ttlSeconds: settings.ttlSeconds + HISTORY_GRACE_SECONDS,
         budget: settings.retry ?? DEFAULT_RETRY_BUDGET,
         decide: (current) => {
-          const messages = current?.messages ?? [];
+          const now = clock.now();
+          const messages = liveMessages(current, now);
           const existing = messages.find((m) => m.id === id);
           if (existing) return { result: { message: existing, count: messages.length, created: false } };
           const message: ChatMessage = {
             id,
             role: input.role,
             content: input.content,
-            timestamp: new Date(clock.now()).toISOString(),
+            timestamp: new Date(now).toISOString(),
             ...(input.metadata ? { metadata: input.metadata } : {}),
           };
-          const window = [...messages, message].slice(-settings.maxMessages);
-          const next: HistoryDocument = { v: 1, messages: window };
+          const window = fitWindow([...messages, message], settings.maxMessages);
+          const next: HistoryDocument = { v: 1, messages: window, expiresAt: new Date(now + settings.ttlSeconds * 1000).toISOString() };
           return { write: next, result: { message, count: window.length, created: true } };
         },
       });
@@ -98,7 +128,7 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
     async list(userId, { limit, before }) {
       const key = historyKey(userId);
       const entry = await store.get(key);
-      const messages = entry === null ? [] : parseStored(historyDocumentSchema, key, entry.value).messages;
+      const messages = liveMessages(entry === null ? null : parseStored(historyDocumentSchema, key, entry.value), clock.now());
       let end = messages.length;
       if (before !== undefined) {
         end = messages.findIndex((m) => m.id === before);
@@ -117,9 +147,14 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
         store,
         key: historyKey(userId),
         schema: historyDocumentSchema,
-        ttlSeconds: settings.ttlSeconds,
+        ttlSeconds: settings.ttlSeconds + HISTORY_GRACE_SECONDS,
         budget: settings.retry ?? DEFAULT_RETRY_BUDGET,
-        decide: (current) => (current === null || current.messages.length === 0 ? { result: undefined } : { write: emptyWindow, result: undefined }),
+        decide: (current) => {
+          const now = clock.now();
+          if (liveMessages(current, now).length === 0) return { result: undefined };
+          const empty: HistoryDocument = { v: 1, messages: [], expiresAt: new Date(now + settings.ttlSeconds * 1000).toISOString() };
+          return { write: empty, result: undefined };
+        },
       });
     },
   };

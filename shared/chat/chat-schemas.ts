@@ -20,10 +20,14 @@ export const chatMessageSchema = z.object({
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
-/** The stored window, oldest first. Versioned so a later shape can be migrated on read. */
+/**
+ * The stored window, oldest first. Versioned so a later shape can be migrated on read. `expiresAt`
+ * is the history's own expiry (the store keeps the key a little longer, see chat-history-service).
+ */
 export const historyDocumentSchema = z.object({
   v: z.literal(1),
   messages: z.array(chatMessageSchema),
+  expiresAt: isoTimestamp.optional(),
 });
 export type HistoryDocument = z.infer<typeof historyDocumentSchema>;
 

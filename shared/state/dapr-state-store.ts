@@ -101,6 +101,9 @@ const bulkResponseSchema = z.array(
 const CREATE_COLLISION = /failed to set key|no item was updated/i;
 const ETAG_PROBLEM = /etag|failed to set key|no item was updated|possible etag mismatch/i;
 const HEALTH_PROBE_KEY = 'health:probe:ping';
+/** Store errors that mean "could not talk to the database", whatever status daprd wrapped them in. */
+const TRANSPORT_FAILURE =
+  /connection refused|connection reset|broken pipe|i\/o timeout|dial tcp|no such host|\bEOF\b|context deadline exceeded|connection is closed|stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT/i;
 /** What our key builders produce; anything else would need escaping in a URL path, or could collide. */
 const SAFE_KEY = /^[A-Za-z0-9_:-]{1,400}$/;
 
@@ -271,7 +274,14 @@ function classify(error: unknown, context: CallContext, store: string, timeoutMs
     return new Unavailable(`state store ${store}: ${context.operation} failed to reach the sidecar`, { cause: error });
   }
   const { status, message } = failure;
-  if (status === 409) return new Conflict('A concurrent change won. Retry the request.', { cause: error });
+  if (status === 409) {
+    // The Redis component reports every failed delete, and every failed save that carried an
+    // ETag, as an ETag mismatch, even when Redis itself was unreachable: look at the cause.
+    if (TRANSPORT_FAILURE.test(message)) {
+      return new Unavailable(`state store ${store}: ${context.operation} failed (409 from a store failure): ${message}`, { cause: error });
+    }
+    return new Conflict('A concurrent change won. Retry the request.', { cause: error });
+  }
   // Redis cannot parse a foreign ETag (400) where PostgreSQL calls it a mismatch (409): same meaning.
   if (status === 400 && context.etagSent && /etag/i.test(message)) {
     return new Conflict('A concurrent change won. Retry the request.', { cause: error });

@@ -38,3 +38,61 @@ describe('chat history service, clear racing an append', () => {
     expect(page.messages.map((m) => m.content)).toEqual(['new']);
   });
 });
+
+describe('chat history service, expiry', () => {
+  const stores = useStores();
+  const TTL = 600;
+
+  function service(store: StateStore = stores.hot) {
+    const clock = { at: Date.now(), now: () => clock.at };
+    return { clock, history: createChatHistoryService({ store, clock, settings: { maxMessages: 50, ttlSeconds: TTL } }) };
+  }
+
+  it('expires the history TTL seconds after the last append, and starts afresh', async () => {
+    const { clock, history } = service();
+    const user = uniqueId('u');
+    await history.append(user, { role: 'user', content: 'old' }, log);
+    clock.at += (TTL - 1) * 1000;
+    expect((await history.list(user, { limit: 50 })).messages).toHaveLength(1);
+    clock.at += 1000;
+    expect(await history.list(user, { limit: 50 })).toEqual({ messages: [], hasMore: false });
+    const next = await history.append(user, { role: 'user', content: 'new' }, log);
+    expect(next.count).toBe(1);
+    expect((await history.list(user, { limit: 50 })).messages.map((m) => m.content)).toEqual(['new']);
+  });
+
+  it('never brings back an expired window, nor loses an append, when expiry falls between a read and its write', async () => {
+    const user = uniqueId('u');
+    const { clock, history } = service();
+    await history.append(user, { role: 'user', content: 'old' }, log);
+
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reads = 0;
+    const slow = createChatHistoryService({
+      clock,
+      settings: { maxMessages: 50, ttlSeconds: TTL },
+      store: {
+        ...stores.hot,
+        async get(key) {
+          const entry = await stores.hot.get(key);
+          reads += 1;
+          if (reads === 1) await held;
+          return entry;
+        },
+      },
+    });
+    const slowAppend = slow.append(user, { role: 'user', content: 'A' }, log);
+    while (reads === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+
+    clock.at += (TTL + 1) * 1000; // the window has expired…
+    stores.now += (TTL + 1) * 1000; // …on the store's clock too
+    const b = await history.append(user, { role: 'user', content: 'B' }, log);
+    expect(b.count).toBe(1);
+    release();
+    await slowAppend;
+    expect((await history.list(user, { limit: 50 })).messages.map((m) => m.content)).toEqual(['B', 'A']);
+  });
+});

@@ -24,10 +24,14 @@ interface Run {
   stderr: string;
 }
 
-function startCli(port: number, args: string[]): { child: ChildProcess; lines: Array<Record<string, unknown>>; stderr: () => string } {
+function startCli(
+  port: number,
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; lines: Array<Record<string, unknown>>; stderr: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/migrate-chat.ts', '--source', SOURCE, ...args], {
     cwd: projectRoot,
-    env: { ...process.env, DAPR_HOST: '127.0.0.1', DAPR_HTTP_PORT: String(port), LOG_LEVEL: 'info' },
+    env: { ...process.env, DAPR_HOST: '127.0.0.1', DAPR_HTTP_PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
@@ -45,8 +49,8 @@ function startCli(port: number, args: string[]): { child: ChildProcess; lines: A
   return { child, lines, stderr: () => stderr };
 }
 
-async function runCli(port: number, args: string[]): Promise<Run> {
-  const { child, lines, stderr } = startCli(port, args);
+async function runCli(port: number, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const { child, lines, stderr } = startCli(port, args, env);
   const [code] = await once(child, 'exit');
   return { code, lines, stderr: stderr() };
 }
@@ -179,7 +183,13 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     const run = await runCli(sidecar.port, ['--table', table, '--run-id', 'dry', '--dry-run']);
     expect(run.code).toBe(0);
     expect(summaryOf(run)).toMatchObject({ dryRun: true, migrated: USERS - USERS / EXPIRED_EVERY, skippedExpired: USERS / EXPIRED_EVERY });
-    const [, keys] = await redis.scan('0', 'MATCH', `${appId}||*`, 'COUNT', 100_000);
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, page] = await redis.scan(cursor, 'MATCH', `${appId}||*`, 'COUNT', 10_000);
+      keys.push(...page);
+      cursor = next;
+    } while (cursor !== '0');
     expect(keys).toEqual([]);
     const checkpoint = await fetch(`${sidecar.url}/v1.0/state/statestore-durable/migration:chat:dry`);
     expect(checkpoint.status).toBe(204);
@@ -219,8 +229,41 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat with rows it
       expect(summaryOf(run)).toMatchObject({ migrated: 1, failed: 2 });
       const failures = run.lines.filter((l) => l.event === 'user-failed').map((l) => l.userId);
       expect(failures.sort()).toEqual(['bad-user', 'bad:id']);
+
+      const otherSource = await runCli(sidecar.port, ['--table', table, '--user-column', 'id', '--run-id', 'bad-rows']);
+      expect(otherSource.code).toBe(2);
+      expect(otherSource.stderr).toMatch(/was started on .*not .*use another --run-id/);
+      const badTable = await runCli(sidecar.port, ['--table', 'x; drop table y', '--run-id', 'never']);
+      expect(badTable.code).toBe(2);
+      expect(badTable.stderr).toMatch(/--table must be table or schema\.table/);
     } finally {
       await sidecar.close();
+      await db.query(`DROP TABLE IF EXISTS ${table}`);
+      await db.end();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat on a timestamp column without time zone', () => {
+  it('reads the times as UTC whatever the machine’s time zone', async () => {
+    const table = `legacy_naive_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const appId = `mig-f-${randomUUID().slice(0, 8)}`;
+    const db = new pg.Client({ connectionString: SOURCE });
+    await db.connect();
+    const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+    const sidecar = await startSidecar({ appId, components: await loadStateComponents(componentsDir), backends: 'real' });
+    try {
+      await db.query(`CREATE TABLE ${table} (id text, user_id text, role text, content text, created_at timestamp without time zone)`);
+      await db.query(`INSERT INTO ${table} VALUES ('1', 'naive-user', 'user', 'hi', (now() AT TIME ZONE 'UTC') - interval '23 hours')`);
+      const run = await runCli(sidecar.port, ['--table', table, '--run-id', 'naive'], { TZ: 'Asia/Tokyo' });
+      expect(run.code).toBe(0);
+      expect(summaryOf(run)).toMatchObject({ migrated: 1, skippedExpired: 0 });
+      const ttl = await redis.ttl(`${appId}||chat:history:naive-user`);
+      expect(ttl).toBeGreaterThan(3600 + 300 - 120);
+      expect(ttl).toBeLessThanOrEqual(3600 + 300);
+    } finally {
+      await sidecar.close();
+      redis.disconnect();
       await db.query(`DROP TABLE IF EXISTS ${table}`);
       await db.end();
     }

@@ -132,6 +132,21 @@ describe.skipIf(missing('postgres') || !hasRedisServerBinary())('the app when Re
     expect(chat.status).toBe(503);
     expect(chat.headers.get('retry-after')).toMatch(/^\d+$/);
 
+    // Like the real component, the stand-in reports a failed delete, and a failed save that carried
+    // an ETag, as 409 "etag mismatch" even though Redis is unreachable; the app still answers 503.
+    const raw = (path: string, init: RequestInit) => fetch(`${stack.sidecar.url}/v1.0/state/statestore${path}`, init);
+    const rawDelete = await raw(`/chat:session:${user}`, { method: 'DELETE' });
+    expect(rawDelete.status).toBe(409);
+    expect(await rawDelete.text()).toMatch(/possible etag mismatch.*(connect|ECONNREFUSED|writeable|closed)/i);
+    const rawSave = await raw('', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ key: `chat:session:${user}`, value: {}, etag: '1' }]),
+    });
+    expect(rawSave.status).toBe(409);
+    const sessionDelete = await call('DELETE', `${stack.api}/users/${user}/chat/session`, { user });
+    expect(sessionDelete.status).toBe(503);
+
     await privateRedis.start();
     let recovered = await call('POST', chatUrl, { user, body: { role: 'user', content: 'back again' } });
     for (let i = 0; i < 50 && recovered.status !== 201; i += 1) {
