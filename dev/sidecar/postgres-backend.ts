@@ -231,7 +231,9 @@ export class PostgresBackend implements StateBackend {
             updated_at timestamp with time zone,
             expires_at timestamp with time zone
           )`);
-        await client.query(`CREATE INDEX ON ${this.#table} (expires_at)`);
+        // The component's unnamed index gets exactly this name from PostgreSQL; naming it makes the
+        // statement safe to repeat when the table exists but its migration row does not.
+        await client.query(`CREATE INDEX IF NOT EXISTS ${this.#table}_expires_at_idx ON ${this.#table} (expires_at)`);
         await client.query(
           `INSERT INTO ${this.settings.metadataTableName} (key, value) VALUES ($1, '1') ON CONFLICT (key) DO UPDATE SET value = '1'`,
           [migrationKey],

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Conflict, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { DEFAULT_RETRY_BUDGET, updateWithRetry, type RetryBudget } from '../state/compare-and-set.js';
+import { type RetryBudget, updateWithRetry } from '../state/compare-and-set.js';
 import type { StateStore } from '../state/port.js';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
@@ -26,7 +26,18 @@ export interface VersionedCacheOptions<S extends z.ZodType> {
   schema: S;
   ttlSeconds: number;
   budget?: RetryBudget;
+  /** The entry's own expiry is judged on this clock (the store keeps the key a grace longer). */
+  now?: () => number;
 }
+
+/** The store keeps an entry this much longer than its own `expiresAt`, so no key vanishes mid-write. */
+export const CACHE_GRACE_SECONDS = 60;
+
+/**
+ * Offers that conflict are settled fast (a newer revision ends them at once), so they may retry
+ * more and sooner than a user-facing write: giving up would leave read-your-writes to the TTL.
+ */
+const OFFER_BUDGET: RetryBudget = { maxRetries: 60, initialDelayMs: 1, maxDelayMs: 40 };
 
 /**
  * Cache-aside that is safe against the stale-set race. Every entry carries the revision of the
@@ -36,18 +47,19 @@ export interface VersionedCacheOptions<S extends z.ZodType> {
  * mutations write their result through (instead of deleting the entry), a GET after a mutation
  * has responded sees at least that mutation's revision.
  *
- * Known limit: Redis restarts a key's ETags at "1" when the key expires and is created again, so
- * an entry that expires in the milliseconds between a writer's read and its write could, in
- * theory, accept that writer's older copy; the TTL then bounds the staleness.
+ * An entry's expiry is its own `expiresAt`; the store keeps the key CACHE_GRACE_SECONDS longer.
+ * Otherwise Redis could drop the key between a writer's read and its write and then accept the
+ * writer's old ETag on a recreated key (Redis restarts ETags at "1"), letting an old copy in.
  */
 export function createVersionedCache<S extends z.ZodType>(options: VersionedCacheOptions<S>): VersionedCache<z.infer<S>> {
-  const entrySchema = z.object({ v: z.literal(1), revision: z.number().int().min(0), value: z.unknown() });
+  const entrySchema = z.object({ v: z.literal(1), revision: z.number().int().min(0), expiresAt: z.iso.datetime(), value: z.unknown() });
   const { store, key, ttlSeconds } = options;
+  const now = options.now ?? Date.now;
 
-  /** The entry's revision and value, or null when it does not parse (and so may be replaced). */
+  /** The entry's revision and value, or null when it does not parse or has expired (so may be replaced). */
   const readEntry = (stored: unknown): { revision: number; value: z.infer<S> } | null => {
     const entry = entrySchema.safeParse(stored);
-    if (!entry.success) return null;
+    if (!entry.success || Date.parse(entry.data.expiresAt) <= now()) return null;
     const value = options.schema.safeParse(entry.data.value);
     return value.success ? { revision: entry.data.revision, value: value.data } : null;
   };
@@ -65,7 +77,7 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
       if (entry === null) return { status: 'MISS' };
       const cached = readEntry(entry.value);
       if (cached === null) {
-        log.error({ cache: store.name }, 'cache entry does not parse, treating it as a miss');
+        log.debug({ cache: store.name }, 'cache entry expired or unreadable, treating it as a miss');
         return { status: 'MISS' };
       }
       return { status: 'HIT', value: cached.value };
@@ -77,12 +89,15 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
           store,
           key: key(id),
           schema: z.unknown(),
-          ttlSeconds,
-          budget: options.budget ?? DEFAULT_RETRY_BUDGET,
+          ttlSeconds: ttlSeconds + CACHE_GRACE_SECONDS,
+          budget: options.budget ?? OFFER_BUDGET,
           decide: (current) =>
             current !== null && (readEntry(current)?.revision ?? -1) >= revision
               ? { result: 'kept' as const }
-              : { write: { v: 1, revision, value }, result: 'written' as const },
+              : {
+                  write: { v: 1, revision, expiresAt: new Date(now() + ttlSeconds * 1000).toISOString(), value },
+                  result: 'written' as const,
+                },
         });
         log.debug({ cache: store.name, revision, outcome: outcome.result, attempts: outcome.attempts }, 'cache offered');
       } catch (error) {

@@ -1,7 +1,7 @@
 import type { Clock } from '../deps.js';
 import { NotFound } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { parseStored, type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';
+import { type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateStore } from '../state/port.js';
 import { type PutSessionInput, type SessionDocument, sessionDocumentSchema } from './session-schemas.js';
@@ -30,23 +30,27 @@ export interface SessionsService {
 
 const notFound = () => new NotFound('No such session.');
 
+/** How long the store keeps what is written: a live session its TTL plus the grace, a tombstone a while. */
+const storeTtl = (doc: SessionDocument) => (doc.kind === 'live' ? doc.ttlSeconds + EXPIRY_GRACE_SECONDS : TOMBSTONE_SECONDS);
+
 /**
  * Sessions belong to the caller who created them. To anyone else a session does not exist: GET,
- * PUT and DELETE all answer 404, the same as for an unknown or expired id, so ids cannot be probed.
+ * PUT and DELETE all answer 404, the same as for an unknown or expired id. (A PUT on a free id
+ * succeeds, so ids must be long and random: 16–128 characters.)
  */
 export function createSessionsService({ store, clock }: { store: StateStore; clock: Clock }): SessionsService {
   const isLive = (doc: SessionDocument | null): doc is Extract<SessionDocument, { kind: 'live' }> =>
     doc !== null && doc.kind === 'live' && Date.parse(doc.expiresAt) > clock.now();
 
-  const update = <R>(sessionId: string, ttlSeconds: number, decide: (current: SessionDocument | null) => UpdateDecision<SessionDocument, R>) =>
-    updateWithRetry({ store, key: sessionKey(sessionId), schema: sessionDocumentSchema, ttlSeconds, decide });
+  const update = <R>(sessionId: string, decide: (current: SessionDocument | null) => UpdateDecision<SessionDocument, R>) =>
+    updateWithRetry({ store, key: sessionKey(sessionId), schema: sessionDocumentSchema, ttlSeconds: storeTtl, decide });
 
   const renewed = (doc: { ttlSeconds: number }) => new Date(clock.now() + doc.ttlSeconds * 1000).toISOString();
 
   return {
     async put(sessionId, owner, input, log) {
       const expiresAt = renewed(input);
-      await update(sessionId, input.ttlSeconds + EXPIRY_GRACE_SECONDS, (current) => {
+      await update(sessionId, (current) => {
         if (isLive(current) && current.owner !== owner) throw notFound();
         const { data, sliding, ttlSeconds } = input;
         return { write: { kind: 'live', owner, data, sliding, ttlSeconds, expiresAt }, result: undefined };
@@ -56,28 +60,25 @@ export function createSessionsService({ store, clock }: { store: StateStore; clo
     },
 
     async get(sessionId, caller, log) {
-      const key = sessionKey(sessionId);
-      const entry = await store.get(key);
-      const doc = entry === null ? null : parseStored(sessionDocumentSchema, key, entry.value);
-      if (!isLive(doc) || doc.owner !== caller) throw notFound();
-      if (!doc.sliding) return { sessionId, data: doc.data, expiresAt: doc.expiresAt };
-
-      const outcome = await update(sessionId, doc.ttlSeconds + EXPIRY_GRACE_SECONDS, (latest) => {
-        if (!isLive(latest) || latest.owner !== caller) throw notFound();
-        const slid = { ...latest, expiresAt: renewed(latest) };
+      // One read; a sliding session is then moved forward with compare-and-set on that read.
+      const outcome = await update(sessionId, (current) => {
+        if (!isLive(current) || current.owner !== caller) throw notFound();
+        if (!current.sliding) return { result: current };
+        const slid = { ...current, expiresAt: renewed(current) };
         return { write: slid, result: slid };
       });
-      log.debug({ expiresAt: outcome.result.expiresAt }, 'sliding session extended');
-      return { sessionId, data: outcome.result.data, expiresAt: outcome.result.expiresAt };
+      const { data, expiresAt, sliding } = outcome.result;
+      if (sliding) log.debug({ expiresAt }, 'sliding session extended');
+      return { sessionId, data, expiresAt };
     },
 
     async delete(sessionId, caller, log) {
-      const outcome = await update(sessionId, TOMBSTONE_SECONDS, (current) => {
-        if (!isLive(current)) return { result: false };
-        if (current.owner !== caller) throw notFound();
-        return { write: { kind: 'deleted' }, result: true };
+      // Absent, expired and foreign sessions all answer 404: a caller never learns an id is taken.
+      await update(sessionId, (current) => {
+        if (!isLive(current) || current.owner !== caller) throw notFound();
+        return { write: { kind: 'deleted' }, result: undefined };
       });
-      log.info({ deleted: outcome.result }, 'session delete');
+      log.info('session deleted');
     },
   };
 }

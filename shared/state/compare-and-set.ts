@@ -36,7 +36,8 @@ export interface CompareAndSetOptions<S extends z.ZodType, R> {
   schema: S;
   /** Pure: called again on every attempt with what is stored then (`null` when absent). */
   decide: (current: z.infer<S> | null) => UpdateDecision<z.infer<S>, R>;
-  ttlSeconds?: number;
+  /** Sent with the write; a function when it depends on what is written. */
+  ttlSeconds?: number | ((written: z.infer<S>) => number);
   budget?: RetryBudget;
 }
 
@@ -75,7 +76,8 @@ async function attemptOnce<S extends z.ZodType, R>(options: CompareAndSetOptions
   const current = entry === null ? null : parseStored(schema, key, entry.value);
   const decision = options.decide(current);
   if (decision.write === undefined) return { result: decision.result, wrote: false };
-  const ttl = ttlSeconds === undefined ? {} : { ttlSeconds };
+  const ttl =
+    ttlSeconds === undefined ? {} : { ttlSeconds: typeof ttlSeconds === 'function' ? ttlSeconds(decision.write) : ttlSeconds };
   if (entry === null) {
     try {
       await store.save(key, decision.write, { mode: 'create-only', ...ttl });

@@ -18,7 +18,9 @@ import {
 
 export const taskListKey = keyBuilder('tasks', 'user');
 export const taskCacheKey = keyBuilder('cache', 'tasks');
-export const MAX_TASKS_PER_USER = 1000;
+export const MAX_TASKS_PER_USER = 500;
+/** Keeps every write of the document far below daprd's 4 MB request limit. */
+export const MAX_TASK_LIST_BYTES = 1024 * 1024;
 
 export interface TaskList {
   tasks: Task[];
@@ -54,7 +56,7 @@ export interface TasksDeps {
  * written through after every change and only ever moved to a newer revision (versioned-cache.ts).
  */
 export function createTasksService({ durable, cache: cacheStore, clock, cacheTtlSeconds }: TasksDeps): TasksService {
-  const cache = createVersionedCache({ store: cacheStore, key: taskCacheKey, schema: z.array(taskSchema), ttlSeconds: cacheTtlSeconds });
+  const cache = createVersionedCache({ store: cacheStore, key: taskCacheKey, schema: z.array(taskSchema), ttlSeconds: cacheTtlSeconds, now: clock.now });
   const loadOnce = singleFlight<{ tasks: Task[]; revision: number }>();
 
   async function readDurable(userId: string) {
@@ -79,6 +81,9 @@ export function createTasksService({ durable, cache: cacheStore, clock, cacheTtl
         const decision = change(current?.tasks ?? [], new Date(clock.now()).toISOString());
         if ('unchanged' in decision) return { result: { value: decision.result, document: current } };
         const document: TaskListDocument = { v: 1, revision: (current?.revision ?? 0) + 1, tasks: sorted(decision.tasks) };
+        if (Buffer.byteLength(JSON.stringify(document)) > MAX_TASK_LIST_BYTES) {
+          throw new ValidationError([{ path: 'tasks', message: 'The task list is full (1 MiB). Delete or shorten some tasks.' }]);
+        }
         return { write: document, result: { value: decision.result, document } };
       },
     });

@@ -25,7 +25,7 @@ export interface ProfilesDeps {
 /** Profiles: the tasks pattern for one document per user (durable, compare-and-set, versioned cache). */
 export function createProfilesService({ durable, cache: cacheStore, clock, cacheTtlSeconds }: ProfilesDeps): ProfilesService {
   // Absence is cached too, so unknown users do not reach the durable store on every read.
-  const cache = createVersionedCache({ store: cacheStore, key: profileCacheKey, schema: profileSchema.nullable(), ttlSeconds: cacheTtlSeconds });
+  const cache = createVersionedCache({ store: cacheStore, key: profileCacheKey, schema: profileSchema.nullable(), ttlSeconds: cacheTtlSeconds, now: clock.now });
   const loadOnce = singleFlight<Profile | null>();
 
   async function readDurable(userId: string): Promise<{ profile: Profile | null; revision: number }> {

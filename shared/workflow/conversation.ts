@@ -11,6 +11,7 @@ export const completionSchema = z.object({
   step: z.number().int(),
   taskId: z.string(),
   title: z.string(),
+  description: z.string(),
   finalMessage: z.string(),
   at: isoTimestamp,
 });
@@ -36,16 +37,17 @@ export type PublicState = WorkflowState['state'];
 
 export const IDLE: WorkflowState = { state: 'idle' };
 
-export type Effect =
-  | {
-      kind: 'create-task';
-      /** Derived from the workflow instance, so creating it again finds the first one. */
-      taskId: string;
-      title: string;
-      description: string;
-    }
-  /** Answer with a task created earlier (a retried final message). */
-  | { kind: 'show-task'; taskId: string };
+/**
+ * Make sure the flow's task exists. Its id is derived from the flow, and creating an existing id
+ * returns the task that is there, so running the effect again (a retried final message, or a retry
+ * after a crash between saving the step and creating the task) never makes a second task.
+ */
+export interface Effect {
+  kind: 'create-task';
+  taskId: string;
+  title: string;
+  description: string;
+}
 
 export interface StepInput {
   message: string;
@@ -64,6 +66,8 @@ export interface StepResult {
 }
 
 export const TITLE_MAX = 200;
+/** How long after finishing a flow its final message, sent again, is taken as a retry. */
+export const RETRY_WINDOW_MS = 5 * 60 * 1000;
 export const DESCRIPTION_MAX = 2000;
 const CREATE_INTENT = /\b(create|add|new|make|start)\b.*\btasks?\b|\btodo\b/i;
 const CANCEL = /^(cancel|stop|abort|never ?mind)[.!]*$/i;
@@ -94,16 +98,18 @@ export function step(current: WorkflowState, input: StepInput): StepResult {
   switch (current.state) {
     case 'idle': {
       const last = current.lastCompletion;
-      if (last && last.finalMessage === text) {
-        // The final message again: a client retrying after a lost response gets the same outcome.
+      if (last && last.finalMessage === text && input.now - Date.parse(last.at) <= RETRY_WINDOW_MS) {
+        // The final message again, soon after: a client retrying after a lost response gets the
+        // same outcome, and the task is made sure of (it may not exist if the first try crashed).
+        const { taskId, title, description } = last;
         return {
           next: current,
-          reply: replies.created(last.title),
-          effects: [{ kind: 'show-task', taskId: last.taskId }],
+          reply: replies.created(title),
+          effects: [{ kind: 'create-task', taskId, title, description }],
           stepId: `${last.instanceId}-${last.step}`,
         };
       }
-      if (!CREATE_INTENT.test(text)) return { next: current, reply: replies.help, effects: [] };
+      if (!CREATE_INTENT.test(text)) return { next: IDLE, reply: replies.help, effects: [] };
       const instanceId = input.newInstanceId;
       return {
         next: { state: 'awaiting_title', instanceId, step: 1, expiresAt },
@@ -130,6 +136,7 @@ export function step(current: WorkflowState, input: StepInput): StepResult {
         return { next: { ...current, step: current.step + 1, expiresAt }, reply: replies.badDescription, effects: [], stepId };
       }
       const taskId = `wf-${current.instanceId}`;
+      const description = NO_DESCRIPTION.test(text) ? '' : text;
       return {
         next: {
           state: 'idle',
@@ -138,12 +145,13 @@ export function step(current: WorkflowState, input: StepInput): StepResult {
             step: current.step,
             taskId,
             title: current.title,
+            description,
             finalMessage: text,
             at: new Date(input.now).toISOString(),
           },
         },
         reply: replies.created(current.title),
-        effects: [{ kind: 'create-task', taskId, title: current.title, description: NO_DESCRIPTION.test(text) ? '' : text }],
+        effects: [{ kind: 'create-task', taskId, title: current.title, description }],
         stepId,
       };
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { ChatHistoryService } from '../chat/chat-history-service.js';
 import type { Clock } from '../deps.js';
@@ -48,10 +49,11 @@ export interface WorkflowDeps {
 }
 
 /**
- * Loads the user's conversation state, applies one message with the pure `step`, runs its effects
- * (idempotent: the task id is derived from the flow), then saves the new state with a single
- * compare-and-set. There is deliberately no retry: if another message for the same user was
- * processed meanwhile, this one answers 409 rather than being applied to a step it never saw.
+ * Loads the user's conversation state, applies one message with the pure `step`, saves the new
+ * state with a single compare-and-set, and only then runs its effects. There is deliberately no
+ * retry: if another message for the same user was processed meanwhile, this one answers 409 and
+ * has done nothing, rather than being applied to a step it never saw. Effects are idempotent (the
+ * task id is derived from the flow), so a crash after the save is repaired by the client's retry.
  */
 export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
   const { store, clock, ttlSeconds, tasks, chat, newId = randomUUID } = deps;
@@ -63,12 +65,9 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     return { key, entry, workflow };
   }
 
-  async function runEffect(userId: string, effect: Effect, log: Logger): Promise<Task | undefined> {
-    if (effect.kind === 'create-task') {
-      const { task } = await tasks.create(userId, { title: effect.title, description: effect.description }, log, effect.taskId);
-      return task;
-    }
-    return (await tasks.list(userId, log)).tasks.find((t) => t.id === effect.taskId);
+  async function runEffect(userId: string, effect: Effect, log: Logger): Promise<Task> {
+    const { task } = await tasks.create(userId, { title: effect.title, description: effect.description }, log, effect.taskId);
+    return task;
   }
 
   async function save(key: string, etag: string | undefined, workflow: WorkflowState): Promise<void> {
@@ -106,9 +105,9 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     async process(userId, message, log) {
       const { key, entry, workflow } = await load(userId);
       const result = step(workflow, { message, now: clock.now(), ttlSeconds, newInstanceId: newId() });
+      if (!isDeepStrictEqual(result.next, workflow)) await save(key, entry?.etag, result.next);
       let task: Task | undefined;
-      for (const effect of result.effects) task = (await runEffect(userId, effect, log)) ?? task;
-      await save(key, entry?.etag, result.next);
+      for (const effect of result.effects) task = await runEffect(userId, effect, log);
       await record(userId, message.trim(), result.reply, result.stepId, log);
       log.info({ from: workflow.state, to: result.next.state, effects: result.effects.length }, 'workflow step');
       return { reply: result.reply, state: result.next.state, ...(task ? { task } : {}) };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CACHE_GRACE_SECONDS } from '../../shared/cache/versioned-cache.js';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
 import { outageSwitch } from '../support/outage.js';
@@ -48,7 +49,7 @@ describe('user profile', () => {
     const read = await getProfile(user);
     expect(read.headers.get('x-cache')).toBe('HIT'); // the PUT wrote it through
     expect(read.body).toEqual({ profile: put.body.profile });
-    clock += (CACHE_TTL + 1) * 1000;
+    clock += (CACHE_TTL + CACHE_GRACE_SECONDS + 1) * 1000;
     const expired = await getProfile(user);
     expect(expired.headers.get('x-cache')).toBe('MISS');
     expect(expired.body).toEqual({ profile: put.body.profile });

@@ -39,14 +39,14 @@ describe('session cache', () => {
     expect(Date.parse(response.body.expiresAt) - before).toBeLessThan(61_000);
   });
 
-  it('lets the owner replace and delete it; deleting twice is fine', async () => {
+  it('lets the owner replace and delete it; a deleted session is gone (404)', async () => {
     const id = sessionId();
     await put(id, { data: { v: 1 } });
     await put(id, { data: { v: 2 } });
     expect((await get(id)).body.data).toEqual({ v: 2 });
     expect((await del(id)).status).toBe(204);
     expect((await get(id)).status).toBe(404);
-    expect((await del(id)).status).toBe(204);
+    expect((await del(id)).status).toBe(404);
   });
 
   it('lets the owner start a new session under an id it deleted', async () => {
@@ -68,13 +68,16 @@ describe('session cache', () => {
     expect((await get(id, 'alice')).body.data).toEqual({ secret: 's3' });
   });
 
-  it('answers 404 for an unknown session, the same as for someone else’s', async () => {
-    const unknown = await get(sessionId());
+  it('answers GET and DELETE on an unknown session exactly as on someone else’s', async () => {
     const foreignId = sessionId();
     await put(foreignId, { data: {} }, 'bob');
-    const foreign = await get(foreignId, 'alice');
-    expect(unknown.status).toBe(404);
-    expect(foreign.body.error).toEqual(unknown.body.error);
+    for (const method of ['GET', 'DELETE'] as const) {
+      const unknown = await call(method, url(sessionId()), { user: 'alice' });
+      const foreign = await call(method, url(foreignId), { user: 'alice' });
+      expect(unknown.status).toBe(404);
+      expect(foreign.status).toBe(404);
+      expect(foreign.body.error).toEqual(unknown.body.error);
+    }
   });
 
   it('answers 401 without identity', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
-import { createTasksService, taskCacheKey } from '../../shared/tasks/tasks-service.js';
+import { createTasksService, MAX_TASKS_PER_USER, taskCacheKey } from '../../shared/tasks/tasks-service.js';
+import { ValidationError } from '../../shared/errors.js';
 import { uniqueId } from '../support/ids.js';
 import { useStores } from '../support/stores.js';
 
@@ -56,19 +57,51 @@ describe('the tasks cache (two service instances sharing the stores)', () => {
     const user = uniqueId('u');
     await service().create(user, { title: 'A' }, log);
     await stores.hot.delete(taskCacheKey(user));
+    const callers = 10;
+    let cacheReads = 0;
     let durableReads = 0;
-    const counting = service({
-      ...stores.durable,
-      async get(key) {
-        durableReads += 1;
-        return stores.durable.get(key);
+    let allMissed = () => {};
+    const everyoneMissed = new Promise<void>((resolve) => {
+      allMissed = resolve;
+    });
+    // The durable read waits until every caller has looked in the cache, so all of them miss.
+    const counting = createTasksService({
+      clock,
+      cacheTtlSeconds: 300,
+      cache: {
+        ...stores.hot,
+        async get(key) {
+          const entry = await stores.hot.get(key);
+          cacheReads += 1;
+          if (cacheReads === callers) allMissed();
+          return entry;
+        },
+      },
+      durable: {
+        ...stores.durable,
+        async get(key) {
+          durableReads += 1;
+          await everyoneMissed;
+          return stores.durable.get(key);
+        },
       },
     });
-    const results = await Promise.all(Array.from({ length: 10 }, () => counting.list(user, log)));
+    const results = await Promise.all(Array.from({ length: callers }, () => counting.list(user, log)));
     expect(durableReads).toBe(1);
-    expect(results.map((r) => r.tasks.length)).toEqual(results.map(() => 1));
-    expect(results.map((r) => r.cache)).toContain('MISS');
+    expect(results.map((r) => `${r.cache}:${r.tasks.length}`)).toEqual(results.map(() => 'MISS:1'));
     expect((await counting.list(user, log)).cache).toBe('HIT');
+  });
+
+  it('treats an entry past its own expiry as a miss on the app’s clock, while the store still keeps it', async () => {
+    const user = uniqueId('u');
+    const appClock = { at: Date.now(), now: () => appClock.at };
+    const tasks = createTasksService({ durable: stores.durable, cache: stores.hot, clock: appClock, cacheTtlSeconds: 300 });
+    await tasks.create(user, { title: 'A' }, log);
+    expect((await tasks.list(user, log)).cache).toBe('HIT');
+    appClock.at += 300 * 1000;
+    expect(await stores.hot.get(taskCacheKey(user))).not.toBeNull();
+    expect((await tasks.list(user, log)).cache).toBe('MISS');
+    expect((await tasks.list(user, log)).cache).toBe('HIT');
   });
 
   it('treats a cache entry that does not parse as a miss and replaces it', async () => {
@@ -91,4 +124,24 @@ describe('the tasks cache (two service instances sharing the stores)', () => {
     expect(retried).toEqual({ task: first.task, created: false });
     expect((await tasks.list(user, log)).tasks).toHaveLength(1);
   });
+
+  it('refuses a task that would make the list document too large, with 400 and no change', async () => {
+    const user = uniqueId('u');
+    const tasks = service();
+    const description = '€'.repeat(2000); // 6 KB of UTF-8
+    let created = 0;
+    let refusal: unknown;
+    while (refusal === undefined && created < MAX_TASKS_PER_USER) {
+      try {
+        await tasks.create(user, { title: `task ${created}`, description }, log);
+        created += 1;
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    expect(refusal).toBeInstanceOf(ValidationError);
+    expect((refusal as ValidationError).details?.[0]?.message).toMatch(/task list is full/);
+    expect(created).toBeGreaterThan(100);
+    expect((await tasks.list(user, log)).tasks).toHaveLength(created);
+  }, 60_000);
 });

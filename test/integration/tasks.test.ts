@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CACHE_GRACE_SECONDS } from '../../shared/cache/versioned-cache.js';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
 import { outageSwitch } from '../support/outage.js';
@@ -94,7 +95,7 @@ describe('GET /api/users/{userId}/tasks', () => {
     const user = uniqueId('u');
     await create(user, { title: 'a' });
     expect((await list(user)).headers.get('x-cache')).toBe('HIT');
-    clock += (CACHE_TTL + 1) * 1000;
+    clock += (CACHE_TTL + CACHE_GRACE_SECONDS + 1) * 1000;
     const expired = await list(user);
     expect(expired.headers.get('x-cache')).toBe('MISS');
     expect(expired.body.tasks.map((t: { title: string }) => t.title)).toEqual(['a']);
@@ -203,7 +204,7 @@ describe('tasks while a store is down', () => {
     expect((await create(user, { title: 'during' })).status).toBe(201);
     outage.bringBack('statestore');
     // The write-through was lost while the cache was down: staleness is bounded by the cache TTL.
-    clock += (CACHE_TTL + 1) * 1000;
+    clock += (CACHE_TTL + CACHE_GRACE_SECONDS + 1) * 1000;
     expect((await list(user)).body.tasks.map((t: { title: string }) => t.title)).toEqual(['before', 'during']);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createChatHistoryService } from '../../shared/chat/chat-history-service.js';
-import { Conflict } from '../../shared/errors.js';
+import { Conflict, Unavailable } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import type { StateStore } from '../../shared/state/port.js';
 import { createTasksService } from '../../shared/tasks/tasks-service.js';
@@ -23,9 +23,8 @@ describe('the workflow service with a clock it does not own', () => {
     return { clock, tasks, workflow };
   }
 
-  it('answers 409 to a message whose step another message advanced after it was read', async () => {
-    const user = uniqueId('u');
-    await services().workflow.process(user, 'add a task', log);
+  /** A workflow service whose first read of the workflow key waits until `release()`. */
+  function heldAfterRead() {
     let release = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -34,17 +33,26 @@ describe('the workflow service with a clock it does not own', () => {
     const hasRead = new Promise<void>((resolve) => {
       read = resolve;
     });
+    let first = true;
     const slow = services({
       ...stores.hot,
       async get(key) {
         const entry = await stores.hot.get(key);
-        if (key.startsWith('workflow:')) {
+        if (key.startsWith('workflow:') && first) {
+          first = false;
           read();
           await held;
         }
         return entry;
       },
     });
+    return { slow, hasRead, release: () => release() };
+  }
+
+  it('answers 409 to a message whose step another message advanced after it was read', async () => {
+    const user = uniqueId('u');
+    await services().workflow.process(user, 'add a task', log);
+    const { slow, hasRead, release } = heldAfterRead();
     const slowStep = slow.workflow.process(user, 'Title A', log).catch((e: unknown) => e);
     await hasRead;
     const fast = await services().workflow.process(user, 'Title B', log);
@@ -54,6 +62,66 @@ describe('the workflow service with a clock it does not own', () => {
     expect(error).toBeInstanceOf(Conflict);
     expect((error as Conflict).status).toBe(409);
     expect(await services().workflow.status(user)).toMatchObject({ state: 'awaiting_description', title: 'Title B' });
+  });
+
+  it('lets a final message that lost the race create nothing', async () => {
+    const user = uniqueId('u');
+    const { workflow, tasks } = services();
+    await workflow.process(user, 'add a task', log);
+    await workflow.process(user, 'Groceries', log);
+    const { slow, hasRead, release } = heldAfterRead();
+    const loser = slow.workflow.process(user, 'description X', log).catch((e: unknown) => e);
+    await hasRead;
+    const winner = await workflow.process(user, 'description Y', log);
+    release();
+    expect(await loser).toBeInstanceOf(Conflict);
+    expect(winner.task).toMatchObject({ title: 'Groceries', description: 'description Y' });
+    expect((await tasks.list(user, log)).tasks.map((t) => t.description)).toEqual(['description Y']);
+  });
+
+  it('creates nothing when cancel wins against the final message', async () => {
+    const user = uniqueId('u');
+    const { workflow, tasks } = services();
+    await workflow.process(user, 'add a task', log);
+    await workflow.process(user, 'Groceries', log);
+    const { slow, hasRead, release } = heldAfterRead();
+    const final = slow.workflow.process(user, 'milk and eggs', log).catch((e: unknown) => e);
+    await hasRead;
+    expect((await workflow.process(user, 'cancel', log)).reply).toBe(replies.cancelled);
+    release();
+    expect(await final).toBeInstanceOf(Conflict);
+    expect((await tasks.list(user, log)).tasks).toEqual([]);
+  });
+
+  it('answers concurrent idle messages without conflicts, writing nothing', async () => {
+    const user = uniqueId('u');
+    const { workflow } = services();
+    const replies_ = await Promise.all(Array.from({ length: 5 }, () => workflow.process(user, 'hello', log)));
+    expect(replies_.map((r) => r.reply)).toEqual(replies_.map(() => replies.help));
+    expect(await stores.hot.get(`workflow:user:${user}`)).toBeNull();
+  });
+
+  it('creates the task on a retry when the first try stopped after saving the step', async () => {
+    const user = uniqueId('u');
+    const { workflow, tasks, clock } = services();
+    await workflow.process(user, 'add a task', log);
+    await workflow.process(user, 'Crash test', log);
+    // The final step is saved but the task store fails before the task is created.
+    const broken = createWorkflowService({
+      store: stores.hot,
+      clock,
+      ttlSeconds: TTL,
+      chat: createChatHistoryService({ store: stores.hot, clock, settings: { maxMessages: 50, ttlSeconds: 3600 } }),
+      tasks: {
+        ...tasks,
+        create: () => Promise.reject(new Unavailable('durable store down')),
+      },
+    });
+    await expect(broken.process(user, 'details', log)).rejects.toBeInstanceOf(Unavailable);
+    expect((await tasks.list(user, log)).tasks).toEqual([]);
+    const retried = await workflow.process(user, 'details', log);
+    expect(retried.task).toMatchObject({ title: 'Crash test', description: 'details' });
+    expect((await tasks.list(user, log)).tasks).toHaveLength(1);
   });
 
   it('reports a flow that expired mid-way, creating nothing, then starts fresh', async () => {

@@ -89,6 +89,14 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
     expect((await get(key)).body).toBe('one');
   });
 
+  it(`${redisOr('lets', 'refuses')} a first-write save without ETag over a key written last-write${redisOr(' (no marker)', ' (500)')}`, async () => {
+    const key = uniqueKey('first-after-last');
+    await save([{ key, value: 'one' }]);
+    const response = await save([{ key, value: 'two', options: { concurrency: 'first-write' } }]);
+    expect(response.status).toBe(redisOr(204, 500));
+    expect((await get(key)).body).toBe(redisOr('two', 'one'));
+  });
+
   it('lets last-write overwrite a key that was never written first-write', async () => {
     const key = uniqueKey('last-write');
     await save([{ key, value: 'one' }]);

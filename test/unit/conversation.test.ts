@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDLE, replies, step, type StepInput, type WorkflowState } from '../../shared/workflow/conversation.js';
+import { IDLE, RETRY_WINDOW_MS, replies, step, type StepInput, type WorkflowState } from '../../shared/workflow/conversation.js';
 
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 const TTL = 600;
@@ -81,6 +81,7 @@ describe('the task-creation conversation', () => {
             step: 2,
             taskId: 'wf-inst-1',
             title: 'Buy milk',
+            description: '2 litres, semi-skimmed',
             finalMessage: '2 litres, semi-skimmed',
             at: later(0),
           },
@@ -106,20 +107,26 @@ describe('the task-creation conversation', () => {
   });
 
   describe('a retried final message', () => {
-    it('answers the same outcome again and shows the same task, creating nothing', () => {
+    it('answers the same outcome again and makes sure of the same task, changing no state', () => {
       const done = step(awaitingDescription, input('2 litres'));
       const retried = step(done.next, input('2 litres', { now: NOW + 5_000, newInstanceId: 'inst-2' }));
       expect(retried).toEqual({
         next: done.next,
         reply: done.reply,
-        effects: [{ kind: 'show-task', taskId: 'wf-inst-1' }],
+        effects: done.effects,
         stepId: done.stepId,
       });
     });
 
-    it('does not treat a different message as a retry', () => {
+    it('is a retry only within the retry window', () => {
+      const done = step(awaitingDescription, input('none'));
+      expect(step(done.next, input('none', { now: NOW + RETRY_WINDOW_MS })).effects).toHaveLength(1);
+      expect(step(done.next, input('none', { now: NOW + RETRY_WINDOW_MS + 1 }))).toEqual({ next: IDLE, reply: replies.help, effects: [] });
+    });
+
+    it('forgets the finished flow on any other message', () => {
       const done = step(awaitingDescription, input('2 litres'));
-      expect(step(done.next, input('thanks')).reply).toBe(replies.help);
+      expect(step(done.next, input('thanks'))).toEqual({ next: IDLE, reply: replies.help, effects: [] });
     });
   });
 
