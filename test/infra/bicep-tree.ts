@@ -319,3 +319,6 @@ function resolveMember(files: BicepFile[], file: BicepFile, node: Node, depth: n
   }
   return undefined;
 }
+
+/** The Dapr app id the app runs under (`dapr run --app-id state-api`, dev/start.ts). */
+export const DAPR_APP_ID = 'state-api';

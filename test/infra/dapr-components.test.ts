@@ -15,10 +15,9 @@ import {
   type Resource,
   resolveString,
   resources,
+  DAPR_APP_ID,
 } from './bicep-tree.js';
 
-/** The Dapr app id the app runs under (`dapr run --app-id state-api`, dev/start.ts). */
-const DAPR_APP_ID = 'state-api';
 
 interface Component {
   name: string | undefined;

@@ -16,10 +16,9 @@ import {
   type Resource,
   resolveString,
   resources,
+  DAPR_APP_ID,
 } from './bicep-tree.js';
 
-/** The Dapr app id the app runs under (`dapr run --app-id state-api`, dev/start.ts). */
-const DAPR_APP_ID = 'state-api';
 
 /**
  * Settings the Functions host (not the app) reads. Anything else set on the app or in
