@@ -98,3 +98,18 @@ export function success<T>(value: T): StoreResult<T> {
 export function failure<T = never>(kind: StoreErrorKind, message: string): StoreResult<T> {
   return { ok: false, error: { kind, message } };
 }
+
+const CONCURRENCY = new Set(['', 'first-write', 'last-write']);
+const CONSISTENCY = new Set(['', 'eventual', 'strong']);
+
+/** components-contrib `state.CheckRequestOptions`, which every component runs first. */
+export function checkOptions({ concurrency = '', consistency = '' }: StateOptions): StoreResult<void> {
+  if (!CONSISTENCY.has(consistency)) return failure('store-failure', `unrecognized consistency model '${consistency}'`);
+  if (!CONCURRENCY.has(concurrency)) return failure('store-failure', `unrecognized concurrency model '${concurrency}'`);
+  return ok;
+}
+
+/** The text of components-contrib's `state.NewETagError(ETagMismatch, cause)`. */
+export function etagMismatch(cause: string): string {
+  return `possible etag mismatch. error from state store: ${cause}`;
+}

@@ -1,4 +1,6 @@
 import {
+  checkOptions,
+  etagMismatch,
   failure,
   ok,
   success,
@@ -10,7 +12,7 @@ import {
   type StoreResult,
   type TransactionOperation,
 } from './backend.js';
-import { checkOptions, deleteEtag, etagMismatch, hasEtag, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
+import { deleteEtag, hasEtag, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
 
 export interface MemoryBackendOptions {
   /** Milliseconds since the epoch; tests inject a fake clock to expire keys without sleeping. */

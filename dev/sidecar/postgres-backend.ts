@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import {
+  checkOptions,
+  etagMismatch,
   failure,
   ok,
   success,
@@ -166,7 +168,7 @@ export class PostgresBackend implements StateBackend {
   }
 
   async #set(db: Queryable, operation: SaveOperation): Promise<StoreResult<void>> {
-    const options = checkOptions(operation);
+    const options = checkOptions(operation.options);
     if (!options.ok) return options;
     const ttl = parseTtl(operation.metadata);
     if (!ttl.ok) return ttl;
@@ -267,24 +269,11 @@ function toState(row: Row): StoredState {
   };
 }
 
-const CONCURRENCY = new Set(['', 'first-write', 'last-write']);
-const CONSISTENCY = new Set(['', 'eventual', 'strong']);
-
-function checkOptions({ options: { concurrency = '', consistency = '' } }: SaveOperation): StoreResult<void> {
-  if (!CONSISTENCY.has(consistency)) return failure('store-failure', `unrecognized consistency model '${consistency}'`);
-  if (!CONCURRENCY.has(concurrency)) return failure('store-failure', `unrecognized concurrency model '${concurrency}'`);
-  return ok;
-}
-
 function parseTtl(metadata: Metadata): StoreResult<number | undefined> {
   const raw = metadata.ttlInSeconds;
   if (raw === undefined || raw === '') return success(undefined);
   if (!/^[+-]?\d+$/.test(raw)) return failure('store-failure', `error parsing TTL: incorrect value for metadata 'ttlInSeconds': ${raw}`);
   return success(Number(raw));
-}
-
-function etagMismatch(cause: string): string {
-  return `possible etag mismatch. error from state store: ${cause}`;
 }
 
 /** libpq `key=value` connection strings (what Dapr documents) or postgres:// URLs. */

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import {
+  checkOptions,
+  etagMismatch,
   failure,
   ok,
   success,
@@ -12,7 +14,7 @@ import {
   type TransactionOperation,
 } from './backend.js';
 import type { ComponentSpec } from './components.js';
-import { checkOptions, deleteEtag, etagMismatch, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
+import { deleteEtag, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
 
 /**
  * dapr's `state.redis` against a real Redis, in the component's own layout: each key is a hash

@@ -1,4 +1,4 @@
-import { failure, ok, success, type Metadata, type SaveOperation, type StateOptions, type StoreResult } from './backend.js';
+import { failure, success, type Metadata, type SaveOperation, type StoreResult } from './backend.js';
 
 /**
  * How dapr's `state.redis` component (components-contrib `state/redis/redis.go`) reads a request
@@ -6,8 +6,6 @@ import { failure, ok, success, type Metadata, type SaveOperation, type StateOpti
  */
 
 const INTEGER = /^[+-]?\d+$/;
-const CONCURRENCY = new Set(['', 'first-write', 'last-write']);
-const CONSISTENCY = new Set(['', 'eventual', 'strong']);
 
 /** A parsed upsert, ready to run like one step of a Redis pipeline; `version` 0 means "no ETag". */
 export interface PreparedUpsert {
@@ -46,12 +44,6 @@ export function parseTtl(metadata: Metadata): StoreResult<number | undefined> {
   return success(Number(raw));
 }
 
-export function checkOptions({ concurrency = '', consistency = '' }: StateOptions): StoreResult<void> {
-  if (!CONSISTENCY.has(consistency)) return failure('store-failure', `unrecognized consistency model '${consistency}'`);
-  if (!CONCURRENCY.has(concurrency)) return failure('store-failure', `unrecognized concurrency model '${concurrency}'`);
-  return ok;
-}
-
 export function hasEtag(etag: string | undefined): etag is string {
   return etag !== undefined && etag !== '';
 }
@@ -60,6 +52,3 @@ export function deleteEtag(etag: string | undefined): string {
   return hasEtag(etag) ? etag : '0';
 }
 
-export function etagMismatch(cause: string): string {
-  return `possible etag mismatch. error from state store: ${cause}`;
-}
