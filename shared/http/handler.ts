@@ -31,7 +31,10 @@ export interface RequestContext {
 
 export interface Reply {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is instead (give its content-type in `headers`). */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -91,6 +94,7 @@ function requestContext(request: HttpRequest, deps: Deps, log: Logger, correlati
 }
 
 function toResponse(reply: Reply): JsonResponse {
+  if (reply.text !== undefined) return { status: reply.status, headers: { ...reply.headers }, body: reply.text };
   if (reply.body === undefined) return { status: reply.status, headers: { ...reply.headers } };
   return {
     status: reply.status,
