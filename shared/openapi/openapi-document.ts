@@ -241,11 +241,11 @@ export function openApiDocument(serverUrl = '/api') {
 
 /** A readable reference page, self-contained (no scripts, no external assets). */
 export function apiReferencePage(): string {
-  const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const html = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const rows = operations
     .map(
       (op) =>
-        `<tr><td>${escape(op.tag)}</td><td><code>${op.method.toUpperCase()}</code></td><td><code>/api${escape(op.path)}</code></td><td>${escape(op.summary)}</td><td>${Object.keys(op.responses).join(', ')}${op.errors.length ? `; ${op.errors.join(', ')}` : ''}</td></tr>`,
+        `<tr><td>${html(op.tag)}</td><td><code>${op.method.toUpperCase()}</code></td><td><code>/api${html(op.path)}</code></td><td>${html(op.summary)}</td><td>${Object.keys(op.responses).join(', ')}${op.errors.length ? `; ${op.errors.join(', ')}` : ''}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
