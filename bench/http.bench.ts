@@ -34,7 +34,8 @@ const scenarios: Scenario[] = [
             method: 'POST',
             body: JSON.stringify({ role: 'user', content: 'How do I reset my password?' }),
             setupRequest: (request) => {
-              const user = `bench-${(n += 1) % 1000}`;
+              n += 1;
+              const user = `bench-${n % 1000}`;
               return { ...request, path: `/api/users/${user}/chat/messages`, headers: { ...json, 'x-user-id': user } };
             },
           },
