@@ -8,7 +8,8 @@ import { startStack } from '../test/support/stack.js';
  */
 interface Scenario {
   name: string;
-  target: { minRequestsPerSecond: number; maxP99Ms: number };
+  /** `maxFailedShare`: answers that are not 2xx, as a share of all (default 0). */
+  target: { minRequestsPerSecond: number; maxP99Ms: number; maxFailedShare?: number };
   setup?: (api: string) => Promise<void>;
   request: (api: string) => autocannon.Options;
 }
@@ -45,7 +46,8 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'POST chat message (10 writers on one user: compare-and-set retries)',
-    target: { minRequestsPerSecond: 150, maxP99Ms: 1000 },
+    // Ten writers on one document: a request may rarely spend its whole retry budget (409).
+    target: { minRequestsPerSecond: 150, maxP99Ms: 1000, maxFailedShare: 0.01 },
     request: (api) => ({
       url: `${api}/users/bench-user/chat/messages`,
       method: 'POST',
@@ -80,7 +82,8 @@ try {
     const rps = Math.round(result.requests.average);
     const p99 = result.latency.p99;
     const failed = result.non2xx + result.errors + result.timeouts;
-    const ok = rps >= scenario.target.minRequestsPerSecond && p99 <= scenario.target.maxP99Ms && failed === 0;
+    const allowedFailures = (scenario.target.maxFailedShare ?? 0) * result.requests.total;
+    const ok = rps >= scenario.target.minRequestsPerSecond && p99 <= scenario.target.maxP99Ms && failed <= allowedFailures;
     if (!ok) missed += 1;
     console.log(
       `${ok ? 'ok  ' : 'MISS'} ${scenario.name}: ${rps} req/s (≥ ${scenario.target.minRequestsPerSecond}), ` +

@@ -12,7 +12,7 @@ import {
   type StoreResult,
   type TransactionOperation,
 } from './backend.js';
-import { deleteEtag, hasEtag, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
+import { deleteEtag, type PreparedUpsert, prepareUpsert } from './redis-rules.js';
 
 export interface MemoryBackendOptions {
   /** Milliseconds since the epoch; tests inject a fake clock to expire keys without sleeping. */
@@ -59,7 +59,8 @@ export class MemoryBackend implements StateBackend {
     const { key, data, version, ttlSeconds } = prepared.value;
     const firstWrite = operation.options.concurrency === 'first-write';
     if (!this.#setScript(key, data, version, firstWrite)) {
-      return hasEtag(operation.etag)
+      // As the component: any ETag sent, even an empty one, makes a refusal an ETag mismatch.
+      return operation.etag !== undefined
         ? failure('etag-mismatch', etagMismatch(`failed to set key ${key}`))
         : failure('first-write-collision', `failed to set key ${key}`);
     }

@@ -135,7 +135,7 @@ export async function migrate(
   };
 
   for await (const history of histories(lastUserId)) {
-    const size = history.messages.reduce((sum, m) => sum + m.content.length * 3 + 200, 0);
+    const size = Buffer.byteLength(JSON.stringify(history.messages)) + 512;
     if (batch.length > 0 && (batch.length >= settings.batchUsers || batchBytes + size > MAX_REQUEST_BYTES)) await flush();
     batch.push(history);
     batchBytes += size;
@@ -197,6 +197,8 @@ export function prepareHistory(history: LegacyHistory, settings: Pick<MigrationS
   if (!ID_PATTERN.test(userId)) return fail('user id is not a valid id');
   const newest = history.messages.at(-1);
   if (!newest) return fail('no messages');
+  const badTime = history.messages.find((m) => Number.isNaN(m.createdAt.getTime()));
+  if (badTime) return fail(`message ${badTime.id}: created_at is not a valid time`);
   const ttlSeconds = settings.ttlSeconds - Math.floor((settings.now() - newest.createdAt.getTime()) / 1000);
   if (ttlSeconds <= 0) return { kind: 'outcome', outcome: { userId, kind: 'skippedExpired' } };
 
@@ -294,9 +296,13 @@ export async function verify(
         else report.live += 1;
         continue;
       }
-      const migrated = z.object({ migration: z.object({ runId: z.string() }) }).safeParse(value);
+      const migrated = z.object({ migration: z.object({ runId: z.string() }), expiresAt: z.string() }).safeParse(value);
       if (value !== undefined && !migrated.success) {
         report.live += 1;
+        continue;
+      }
+      if (migrated.success && Date.parse(migrated.data.expiresAt) <= settings.now()) {
+        report.expired += 1; // expired since, and kept by the store only for its grace period
         continue;
       }
       const document = historyDocumentSchema.safeParse(value);

@@ -56,12 +56,19 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
   const { store, key, ttlSeconds } = options;
   const now = options.now ?? Date.now;
 
-  /** The entry's revision and value, or null when it does not parse or has expired (so may be replaced). */
-  const readEntry = (stored: unknown): { revision: number; value: z.infer<S> } | null => {
+  /** The entry's revision, value and whether it has expired; null when it does not parse. */
+  const readEntry = (stored: unknown): { revision: number; value: z.infer<S>; expired: boolean } | null => {
     const entry = entrySchema.safeParse(stored);
-    if (!entry.success || Date.parse(entry.data.expiresAt) <= now()) return null;
+    if (!entry.success) return null;
     const value = options.schema.safeParse(entry.data.value);
-    return value.success ? { revision: entry.data.revision, value: value.data } : null;
+    if (!value.success) return null;
+    return { revision: entry.data.revision, value: value.data, expired: Date.parse(entry.data.expiresAt) <= now() };
+  };
+
+  /** Replace only with a newer revision, or refresh an expired entry with the same one: never go back. */
+  const replaces = (stored: unknown, revision: number): boolean => {
+    const entry = readEntry(stored);
+    return entry === null || revision > entry.revision || (revision === entry.revision && entry.expired);
   };
 
   return {
@@ -76,7 +83,7 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
       }
       if (entry === null) return { status: 'MISS' };
       const cached = readEntry(entry.value);
-      if (cached === null) {
+      if (cached === null || cached.expired) {
         log.debug({ cache: store.name }, 'cache entry expired or unreadable, treating it as a miss');
         return { status: 'MISS' };
       }
@@ -92,7 +99,7 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
           ttlSeconds: ttlSeconds + CACHE_GRACE_SECONDS,
           budget: options.budget ?? OFFER_BUDGET,
           decide: (current) =>
-            current !== null && (readEntry(current)?.revision ?? -1) >= revision
+            current !== null && !replaces(current, revision)
               ? { result: 'kept' as const }
               : {
                   write: { v: 1, revision, expiresAt: new Date(now() + ttlSeconds * 1000).toISOString(), value },

@@ -60,7 +60,7 @@ const operations: Operation[] = [
     responses: { 200: historyPage },
     errors: user,
   },
-  { method: 'delete', path: '/users/{userId}/chat/messages', summary: 'Clear the chat history', tag: 'Chat history', responses: { 204: undefined }, errors: user },
+  { method: 'delete', path: '/users/{userId}/chat/messages', summary: 'Clear the chat history', tag: 'Chat history', responses: { 204: undefined }, errors: [...user, 409] },
   {
     method: 'put',
     path: '/users/{userId}/chat/session',
@@ -89,6 +89,7 @@ const operations: Operation[] = [
     body: createTaskSchema,
     responses: { 201: z.object({ task: taskSchema }) },
     errors: [...user, 409, 413, 415],
+    headers: { location: 'The new task', etag: 'The task version, for If-Match' },
   },
   {
     method: 'patch',
@@ -142,7 +143,7 @@ const operations: Operation[] = [
     tag: 'Session cache',
     body: putSessionSchema,
     responses: { 200: z.object({ sessionId: sessionIdSchema, expiresAt: isoTimestamp }) },
-    errors: [400, 401, 404, 413, 415],
+    errors: [400, 401, 404, 409, 413, 415],
   },
   {
     method: 'get',
@@ -150,9 +151,16 @@ const operations: Operation[] = [
     summary: "Read one of the caller's sessions (a sliding one is extended)",
     tag: 'Session cache',
     responses: { 200: z.object({ sessionId: sessionIdSchema, data: z.record(z.string(), z.unknown()), expiresAt: isoTimestamp }) },
-    errors: [400, 401, 404],
+    errors: [400, 401, 404, 409],
   },
-  { method: 'delete', path: '/sessions/{sessionId}', summary: "Delete one of the caller's sessions", tag: 'Session cache', responses: { 204: undefined }, errors: [400, 401, 404] },
+  {
+    method: 'delete',
+    path: '/sessions/{sessionId}',
+    summary: "Delete one of the caller's sessions",
+    tag: 'Session cache',
+    responses: { 204: undefined },
+    errors: [400, 401, 404, 409],
+  },
 ];
 
 const STATUS_TEXT: Record<number, string> = {

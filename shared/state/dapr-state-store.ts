@@ -90,6 +90,8 @@ interface CallContext {
   operation: Operation;
   etagSent: boolean;
   createOnly: boolean;
+  /** The keys involved: removed from store messages before reading them, since ids are caller-chosen. */
+  keys: readonly string[];
 }
 
 const sdkFailureSchema = z.object({ status: z.number(), error_msg: z.string().optional() });
@@ -101,9 +103,33 @@ const bulkResponseSchema = z.array(
 const CREATE_COLLISION = /failed to set key|no item was updated/i;
 const ETAG_PROBLEM = /etag|failed to set key|no item was updated|possible etag mismatch/i;
 const HEALTH_PROBE_KEY = 'health:probe:ping';
-/** Store errors that mean "could not talk to the database", whatever status daprd wrapped them in. */
-const TRANSPORT_FAILURE =
-  /connection refused|connection reset|broken pipe|i\/o timeout|dial tcp|no such host|\bEOF\b|context deadline exceeded|connection is closed|stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT/i;
+/**
+ * Store errors that mean "could not talk to the database", whatever status daprd wrapped them in
+ * (go-redis, pgx, and the stand-in's ioredis/pg). Matched only after the keys are removed from the
+ * message: ids are chosen by callers and could spell any of these.
+ */
+const TRANSPORT_FAILURE = new RegExp(
+  [
+    'connection refused',
+    'connection reset',
+    'broken pipe',
+    'i/o timeout',
+    'dial tcp',
+    'no such host',
+    '\\bEOF\\b',
+    'context deadline exceeded',
+    'connection pool timeout',
+    'client is closed',
+    'connection is closed',
+    "stream isn't writeable",
+    'command timed out',
+    'max retries per request',
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+  ].join('|'),
+  'i',
+);
 /** What our key builders produce; anything else would need escaping in a URL path, or could collide. */
 const SAFE_KEY = /^[A-Za-z0-9_:-]{1,400}$/;
 
@@ -150,7 +176,7 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
   async function getBulk(keys: readonly string[]): Promise<BulkEntry[]> {
     if (keys.length === 0) return [];
     for (const key of keys) assertSafeKey(key);
-    return call({ operation: 'bulk', etagSent: false, createOnly: false }, async () => {
+    return call({ operation: 'bulk', etagSent: false, createOnly: false, keys }, async () => {
       const items = bulkResponseSchema.safeParse(await client.state.getBulk(name, [...keys]));
       if (!items.success) throw new Error(`state store ${name}: unexpected bulk response`);
       const byKey = new Map(items.data.map((item) => [item.key, item]));
@@ -179,6 +205,7 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
         operation: 'save',
         etagSent: saveOptions.mode === 'compare-and-set',
         createOnly: saveOptions.mode === 'create-only',
+        keys: [key],
       };
       assertSafeKey(key);
       await call(context, async () => {
@@ -194,6 +221,7 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
         operation: 'save',
         etagSent: items.some((item) => item.options.mode === 'compare-and-set'),
         createOnly: items.every((item) => item.options.mode === 'create-only'),
+        keys: items.map((item) => item.key),
       };
       await call(context, async () => {
         const result = await client.state.save(
@@ -205,7 +233,7 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
     },
 
     async delete(key: string, deleteOptions: { etag?: string } = {}): Promise<void> {
-      const context: CallContext = { operation: 'delete', etagSent: deleteOptions.etag !== undefined, createOnly: false };
+      const context: CallContext = { operation: 'delete', etagSent: deleteOptions.etag !== undefined, createOnly: false, keys: [key] };
       assertSafeKey(key);
       await call(context, async () => {
         // Sent unencoded in the path: safe keys need no escaping, and daprd need not unescape them.
@@ -227,6 +255,7 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
         operation: 'transaction',
         etagSent: operations.some((op) => (op.kind === 'delete' ? op.etag !== undefined : op.options.mode === 'compare-and-set')),
         createOnly: false,
+        keys: operations.map((op) => op.key),
       };
       await call(context, () => client.state.transaction(name, operations.map(toSdkOperation)));
     },
@@ -273,15 +302,15 @@ function classify(error: unknown, context: CallContext, store: string, timeoutMs
     // Not an HTTP answer: connection refused/reset, DNS, or the SDK giving up waiting for the sidecar.
     return new Unavailable(`state store ${store}: ${context.operation} failed to reach the sidecar`, { cause: error });
   }
-  const { status, message } = failure;
-  if (status === 409) {
-    // The Redis component reports every failed delete, and every failed save that carried an
-    // ETag, as an ETag mismatch, even when Redis itself was unreachable: look at the cause.
-    if (TRANSPORT_FAILURE.test(message)) {
-      return new Unavailable(`state store ${store}: ${context.operation} failed (409 from a store failure): ${message}`, { cause: error });
-    }
-    return new Conflict('A concurrent change won. Retry the request.', { cause: error });
+  const { status } = failure;
+  const message = context.keys.reduce((text, key) => text.replaceAll(key, '<key>'), failure.message);
+  // The Redis component reports every failed delete, and every failed save that carried an ETag,
+  // as an ETag mismatch (409), and a failed create-only save as "failed to set key" (500), even
+  // when Redis itself was unreachable: the cause decides.
+  if ((status === 409 || status === 500) && TRANSPORT_FAILURE.test(message)) {
+    return new Unavailable(`state store ${store}: ${context.operation} failed (${status}, store unreachable): ${message}`, { cause: error });
   }
+  if (status === 409) return new Conflict('A concurrent change won. Retry the request.', { cause: error });
   // Redis cannot parse a foreign ETag (400) where PostgreSQL calls it a mismatch (409): same meaning.
   if (status === 400 && context.etagSent && /etag/i.test(message)) {
     return new Conflict('A concurrent change won. Retry the request.', { cause: error });

@@ -81,7 +81,9 @@ export function createTasksService({ durable, cache: cacheStore, clock, cacheTtl
         const decision = change(current?.tasks ?? [], new Date(clock.now()).toISOString());
         if ('unchanged' in decision) return { result: { value: decision.result, document: current } };
         const document: TaskListDocument = { v: 1, revision: (current?.revision ?? 0) + 1, tasks: sorted(decision.tasks) };
-        if (Buffer.byteLength(JSON.stringify(document)) > MAX_TASK_LIST_BYTES) {
+        // Only a change that grows an over-size list is refused: deleting or shortening always works.
+        const size = Buffer.byteLength(JSON.stringify(document));
+        if (size > MAX_TASK_LIST_BYTES && size > Buffer.byteLength(JSON.stringify(current ?? {}))) {
           throw new ValidationError([{ path: 'tasks', message: 'The task list is full (1 MiB). Delete or shorten some tasks.' }]);
         }
         return { write: document, result: { value: decision.result, document } };

@@ -14,6 +14,8 @@ export const completionSchema = z.object({
   description: z.string(),
   finalMessage: z.string(),
   at: isoTimestamp,
+  /** Set once the task is known to exist: a retry then only shows it, never re-creates it. */
+  confirmed: z.boolean().optional(),
 });
 
 export const workflowStateSchema = z.discriminatedUnion('state', [
@@ -38,16 +40,14 @@ export type PublicState = WorkflowState['state'];
 export const IDLE: WorkflowState = { state: 'idle' };
 
 /**
- * Make sure the flow's task exists. Its id is derived from the flow, and creating an existing id
- * returns the task that is there, so running the effect again (a retried final message, or a retry
- * after a crash between saving the step and creating the task) never makes a second task.
+ * `create-task` makes sure the flow's task exists: its id is derived from the flow, and creating an
+ * existing id returns the task that is there, so running it again (a retry after a crash between
+ * saving the step and creating the task) never makes a second one. `show-task` answers with a task
+ * already confirmed, without creating it again (the user may have deleted it since).
  */
-export interface Effect {
-  kind: 'create-task';
-  taskId: string;
-  title: string;
-  description: string;
-}
+export type Effect =
+  | { kind: 'create-task'; taskId: string; title: string; description: string }
+  | { kind: 'show-task'; taskId: string };
 
 export interface StepInput {
   message: string;
@@ -105,7 +105,7 @@ export function step(current: WorkflowState, input: StepInput): StepResult {
         return {
           next: current,
           reply: replies.created(title),
-          effects: [{ kind: 'create-task', taskId, title, description }],
+          effects: [last.confirmed ? { kind: 'show-task', taskId } : { kind: 'create-task', taskId, title, description }],
           stepId: `${last.instanceId}-${last.step}`,
         };
       }

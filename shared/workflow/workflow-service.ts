@@ -5,7 +5,7 @@ import type { ChatHistoryService } from '../chat/chat-history-service.js';
 import type { Clock } from '../deps.js';
 import { AlreadyExists, Conflict } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { parseStored } from '../state/compare-and-set.js';
+import { parseStored, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateStore } from '../state/port.js';
 import type { Task } from '../tasks/task-schemas.js';
@@ -65,9 +65,32 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     return { key, entry, workflow };
   }
 
-  async function runEffect(userId: string, effect: Effect, log: Logger): Promise<Task> {
+  async function runEffect(userId: string, effect: Effect, log: Logger): Promise<Task | undefined> {
+    if (effect.kind === 'show-task') return (await tasks.list(userId, log)).tasks.find((t) => t.id === effect.taskId);
     const { task } = await tasks.create(userId, { title: effect.title, description: effect.description }, log, effect.taskId);
     return task;
+  }
+
+  /** Records that the flow's task exists, so a later retry shows it instead of re-creating it. */
+  async function confirm(key: string, instanceId: string, log: Logger): Promise<void> {
+    try {
+      await updateWithRetry({
+        store,
+        key,
+        schema: workflowDocumentSchema,
+        ttlSeconds: ttlSeconds + EXPIRED_NOTICE_SECONDS,
+        decide: (current) => {
+          const workflow = current?.workflow;
+          if (workflow?.state !== 'idle' || workflow.lastCompletion?.instanceId !== instanceId || workflow.lastCompletion.confirmed) {
+            return { result: undefined };
+          }
+          return { write: { v: 1 as const, workflow: { ...workflow, lastCompletion: { ...workflow.lastCompletion, confirmed: true } } }, result: undefined };
+        },
+      });
+    } catch (error) {
+      // Unconfirmed only means a retry would make sure of the task once more.
+      log.warn({ err: error }, 'could not confirm the workflow task');
+    }
   }
 
   async function save(key: string, etag: string | undefined, workflow: WorkflowState): Promise<void> {
@@ -107,7 +130,9 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
       const result = step(workflow, { message, now: clock.now(), ttlSeconds, newInstanceId: newId() });
       if (!isDeepStrictEqual(result.next, workflow)) await save(key, entry?.etag, result.next);
       let task: Task | undefined;
-      for (const effect of result.effects) task = await runEffect(userId, effect, log);
+      for (const effect of result.effects) task = (await runEffect(userId, effect, log)) ?? task;
+      const completion = result.next.state === 'idle' ? result.next.lastCompletion : undefined;
+      if (task && completion && !completion.confirmed) await confirm(key, completion.instanceId, log);
       await record(userId, message.trim(), result.reply, result.stepId, log);
       log.info({ from: workflow.state, to: result.next.state, effects: result.effects.length }, 'workflow step');
       return { reply: result.reply, state: result.next.state, ...(task ? { task } : {}) };

@@ -54,6 +54,16 @@ describe('the Dapr state adapter through the real DaprClient', () => {
     expect((await hot.get(key))?.value).toEqual({ n: 2 });
   });
 
+  it('reads conflicts as conflicts even when the key spells a network error', async () => {
+    const key = uniqueId('test:doc:eof-ETIMEDOUT-ECONNREFUSED-dial_tcp');
+    await hot.save(key, { n: 1 }, { mode: 'create-only' });
+    const stale = await hot.get(key);
+    await hot.save(key, { n: 2 }, { mode: 'compare-and-set', etag: stale?.etag ?? '' });
+    await expect(hot.save(key, { n: 3 }, { mode: 'compare-and-set', etag: stale?.etag ?? '' })).rejects.toBeInstanceOf(Conflict);
+    await expect(hot.save(key, { n: 3 }, { mode: 'create-only' })).rejects.toBeInstanceOf(AlreadyExists);
+    await expect(hot.delete(key, { etag: stale?.etag ?? '' })).rejects.toBeInstanceOf(Conflict);
+  });
+
   it('treats an ETag the store cannot parse as a Conflict', async () => {
     const key = uniqueId('test:doc:garbled');
     await hot.save(key, { n: 1 }, { mode: 'create-only' });

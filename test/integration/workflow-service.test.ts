@@ -101,6 +101,18 @@ describe('the workflow service with a clock it does not own', () => {
     expect(await stores.hot.get(`workflow:user:${user}`)).toBeNull();
   });
 
+  it('never re-creates a task the user deleted when the final message is sent again', async () => {
+    const user = uniqueId('u');
+    const { workflow, tasks } = services();
+    await workflow.process(user, 'add a task', log);
+    await workflow.process(user, 'Short-lived', log);
+    const done = await workflow.process(user, 'none', log);
+    await tasks.remove(user, done.task?.id ?? '', log);
+    const again = await workflow.process(user, 'none', log);
+    expect(again.task).toBeUndefined();
+    expect((await tasks.list(user, log)).tasks).toEqual([]);
+  });
+
   it('creates the task on a retry when the first try stopped after saving the step', async () => {
     const user = uniqueId('u');
     const { workflow, tasks, clock } = services();

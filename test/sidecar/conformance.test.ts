@@ -97,6 +97,13 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
     expect((await get(key)).body).toBe(redisOr('two', 'one'));
   });
 
+  it('treats an empty ETag as no ETag for the write, yet reports a refusal as an ETag mismatch (Redis)', async () => {
+    const key = uniqueKey('empty-etag');
+    await save([{ key, value: 'one', options: { concurrency: 'first-write' } }]);
+    const refused = await save([{ key, value: 'two', etag: '' }]);
+    expect(refused.status).toBe(redisOr(409, 204));
+  });
+
   it('lets last-write overwrite a key that was never written first-write', async () => {
     const key = uniqueKey('last-write');
     await save([{ key, value: 'one' }]);

@@ -118,6 +118,13 @@ describe('the task-creation conversation', () => {
       });
     });
 
+    it('only shows the task on a retry once it is confirmed to exist', () => {
+      const done = step(awaitingDescription, input('2 litres'));
+      if (done.next.state !== 'idle' || !done.next.lastCompletion) throw new Error('expected a completion');
+      const confirmed: WorkflowState = { state: 'idle', lastCompletion: { ...done.next.lastCompletion, confirmed: true } };
+      expect(step(confirmed, input('2 litres')).effects).toEqual([{ kind: 'show-task', taskId: 'wf-inst-1' }]);
+    });
+
     it('is a retry only within the retry window', () => {
       const done = step(awaitingDescription, input('none'));
       expect(step(done.next, input('none', { now: NOW + RETRY_WINDOW_MS })).effects).toHaveLength(1);
