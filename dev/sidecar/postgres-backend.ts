@@ -8,7 +8,6 @@ import {
   success,
   type BulkGetItem,
   type DeleteOperation,
-  type Metadata,
   type SaveOperation,
   type StateBackend,
   type StoredState,
@@ -16,6 +15,7 @@ import {
   type TransactionOperation,
 } from './backend.js';
 import type { ComponentSpec } from './components.js';
+import { parseTtl, ttlExpireTime, UUID } from './postgres-rules.js';
 
 /**
  * dapr's `state.postgresql` v2 against a real PostgreSQL, in the component's own layout
@@ -32,7 +32,6 @@ export interface PostgresSettings {
   cleanupIntervalMs: number | undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 export function postgresSettings(component: ComponentSpec): PostgresSettings {
@@ -264,16 +263,8 @@ function toState(row: Row): StoredState {
   return {
     value: row.value.toString('utf8'),
     etag: row.etag,
-    // Go's time.RFC3339: seconds precision, UTC "Z".
-    ...(row.expires_at ? { metadata: { ttlExpireTime: row.expires_at.toISOString().replace(/\.\d{3}Z$/, 'Z') } } : {}),
+    ...(row.expires_at ? { metadata: { ttlExpireTime: ttlExpireTime(row.expires_at) } } : {}),
   };
-}
-
-function parseTtl(metadata: Metadata): StoreResult<number | undefined> {
-  const raw = metadata.ttlInSeconds;
-  if (raw === undefined || raw === '') return success(undefined);
-  if (!/^[+-]?\d+$/.test(raw)) return failure('store-failure', `error parsing TTL: incorrect value for metadata 'ttlInSeconds': ${raw}`);
-  return success(Number(raw));
 }
 
 /** libpq `key=value` connection strings (what Dapr documents) or postgres:// URLs. */

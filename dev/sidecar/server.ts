@@ -4,6 +4,7 @@ import type { StateBackend } from './backend.js';
 import type { ComponentSpec } from './components.js';
 import { keyMapperFor } from './key-prefix.js';
 import { MemoryBackend } from './memory-backend.js';
+import { MemoryPostgresBackend } from './memory-postgres-backend.js';
 import { PostgresBackend, postgresSettings } from './postgres-backend.js';
 import { RedisBackend, redisSettings } from './redis-backend.js';
 import { StateApi, type Reply, type StateCall, type Store } from './state-api.js';
@@ -29,7 +30,7 @@ export interface SidecarOptions {
   components: ComponentSpec[];
   now?: () => number;
   /**
-   * `memory` (default): every store in memory with `state.redis` semantics. `real`: each store on
+   * `memory` (default): every store in memory, with its component's semantics. `real`: each store on
    * the server its component names (`state.redis` → Redis, `state.postgresql` v2 → PostgreSQL), in
    * Dapr's own storage layout.
    */
@@ -47,7 +48,9 @@ export interface Sidecar {
 
 const RUNTIME_VERSION = 'local-stand-in';
 
-export const memoryBackends: BackendFactory = (_component, { now }) => new MemoryBackend({ now });
+/** In memory, each component with its own semantics (an unknown type gets Redis semantics). */
+export const memoryBackends: BackendFactory = (component, { now }) =>
+  component.type === 'state.postgresql' ? new MemoryPostgresBackend({ now }) : new MemoryBackend({ now });
 
 export const realBackends: BackendFactory = (component) => {
   if (component.type === 'state.redis') return RedisBackend.connect(redisSettings(component));

@@ -19,6 +19,7 @@ interface Target {
 
 const targets: Target[] = [
   { name: 'memory (state.redis semantics)', backends: 'memory', store: 'statestore', flavour: 'redis', needs: [] },
+  { name: 'memory (state.postgresql semantics)', backends: 'memory', store: 'statestore-durable', flavour: 'postgresql', needs: [] },
   { name: 'Redis', backends: 'real', store: 'statestore', flavour: 'redis', needs: ['redis'] },
   { name: 'PostgreSQL v2', backends: 'real', store: 'statestore-durable', flavour: 'postgresql', needs: ['postgres'] },
 ];
