@@ -12,7 +12,7 @@ export interface Clock {
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+const systemClock: Clock = { now: () => Date.now() };
 
 /** Everything the services need, built once per process. Tests build their own. */
 export interface Deps {
@@ -27,8 +27,8 @@ export interface Deps {
   sessions: SessionsService;
 }
 
-/** The services over a given set of stores: what both the real wiring and tests use. */
-export function buildServices(config: Config, stores: Deps['stores'], clock: Clock = systemClock): Omit<Deps, 'logger'> {
+/** Every service over the two stores. (Tests build the one service they exercise, with their own clock.) */
+function buildServices(config: Config, stores: Deps['stores'], clock: Clock): Omit<Deps, 'logger'> {
   const chat = {
     history: createChatHistoryService({
       store: stores.hot,
@@ -63,7 +63,7 @@ export async function buildDeps(config: Config, logger: Logger = createLogger(co
     hot: createDaprStateStore(sidecar, config.stores.hot, storeOptions),
     durable: createDaprStateStore(sidecar, config.stores.durable, storeOptions),
   };
-  return { ...buildServices(config, stores), logger };
+  return { ...buildServices(config, stores, systemClock), logger };
 }
 
 // Parsed when the function files load, so a bad setting stops the app at startup, naming the setting.

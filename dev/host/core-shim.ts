@@ -91,10 +91,6 @@ export function installCoreShim(): void {
   });
 }
 
-export function isCoreShimInstalled(): boolean {
-  return installed;
-}
-
 export function getProgrammingModel(): ProgrammingModel | undefined {
   return programmingModel;
 }

@@ -44,7 +44,7 @@ export function parseTtl(metadata: Metadata): StoreResult<number | undefined> {
   return success(Number(raw));
 }
 
-export function hasEtag(etag: string | undefined): etag is string {
+function hasEtag(etag: string | undefined): etag is string {
   return etag !== undefined && etag !== '';
 }
 

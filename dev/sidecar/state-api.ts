@@ -170,7 +170,7 @@ function bulkItemJson(key: string, item: BulkGetItem | undefined): string {
 
 const METADATA_PREFIX = 'metadata.';
 
-export function queryMetadata(query: URLSearchParams): Metadata {
+function queryMetadata(query: URLSearchParams): Metadata {
   const metadata: Record<string, string> = {};
   for (const [name, value] of query) {
     const field = name.slice(METADATA_PREFIX.length);
