@@ -3,6 +3,7 @@ import { ApiError, malformedRequest, routeNotFound } from './api-errors.js';
 import type { StateBackend } from './backend.js';
 import type { ComponentSpec } from './components.js';
 import { keyMapperFor } from './key-prefix.js';
+import { CallJournal } from './call-journal.js';
 import { MemoryBackend } from './memory-backend.js';
 import { MemoryPostgresBackend } from './memory-postgres-backend.js';
 import { PostgresBackend, postgresSettings } from './postgres-backend.js';
@@ -42,6 +43,8 @@ export interface SidecarOptions {
 export interface Sidecar {
   port: number;
   url: string;
+  /** Every request the stand-in received (counts, and the latest few in full); see call-journal.ts. */
+  journal: CallJournal;
   /** Stops listening and ends open connections; calling it again waits for the same close. */
   close(): Promise<void>;
 }
@@ -63,7 +66,8 @@ export const realBackends: BackendFactory = (component) => {
 /** Starts the stand-in for daprd's HTTP API (state, metadata, healthz) on `/v1.0`. */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const stores = await buildStores(options);
-  const router = new Router(options.appId, stores);
+  const journal = new CallJournal();
+  const router = new Router(options.appId, stores, journal);
   const server = createServer((req, res) => void router.handle(req, res));
   const host = options.host ?? '127.0.0.1';
   await listen(server, options.port ?? 0, host);
@@ -71,6 +75,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   let closing: Promise<void> | undefined;
   return {
     port,
+    journal,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: () => {
       closing ??= closeSidecar(server, stores);
@@ -126,12 +131,20 @@ class Router {
   constructor(
     private readonly appId: string,
     private readonly stores: ReadonlyMap<string, Store>,
+    private readonly journal: CallJournal,
   ) {
     this.#state = new StateApi(stores);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let reply: Reply;
+    if (req.url?.startsWith(CallJournal.path)) {
+      reply = this.journal.answer(req.method ?? 'GET');
+      res.writeHead(reply.status, reply.headers);
+      res.end(reply.body);
+      return;
+    }
+    this.journal.record(req.method ?? 'GET', req.url ?? '/', singleHeader(req.headers.traceparent));
     try {
       reply = await this.#route(req);
     } catch (error) {
