@@ -12,6 +12,7 @@ export const settingsSchema = z.object({
   DAPR_HOST: z.string().min(1).default('127.0.0.1'),
   DAPR_HTTP_PORT: z.coerce.number().int().min(1).max(65_535).default(3500),
   DAPR_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(230_000).default(5000),
   STATE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   STATE_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   STATE_STORE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('statestore'),
@@ -29,6 +30,8 @@ export type Settings = z.infer<typeof settingsSchema>;
 export interface Config {
   authMode: Settings['AUTH_MODE'];
   logLevel: Settings['LOG_LEVEL'];
+  /** One budget per request, shared by all its store calls and retries (→ 503 past it). */
+  requestTimeoutMs: number;
   dapr: { host: string; httpPort: number; timeoutMs: number; breakerThreshold: number; breakerHalfOpenMs: number };
   stores: { hot: string; durable: string };
   chat: { maxMessages: number; historyTtlSeconds: number; sessionTtlSeconds: number };
@@ -63,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     authMode: s.AUTH_MODE,
     logLevel: s.LOG_LEVEL,
+    requestTimeoutMs: s.REQUEST_TIMEOUT_MS,
     dapr: {
       host: s.DAPR_HOST,
       httpPort: s.DAPR_HTTP_PORT,

@@ -1,5 +1,6 @@
 import { createChatHistoryService, type ChatHistoryService } from './chat/chat-history-service.js';
 import { createChatSessionService, type ChatSessionService } from './chat/chat-session-service.js';
+import { systemClock, type Clock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
 import { createSessionsService, type SessionsService } from './sessions/sessions-service.js';
 import { createTasksService, type TasksService } from './tasks/tasks-service.js';
@@ -8,11 +9,6 @@ import { createWorkflowService, type WorkflowService } from './workflow/workflow
 import { createLogger, type Logger } from './logger.js';
 import type { StateStore } from './state/port.js';
 
-export interface Clock {
-  now(): number;
-}
-
-const systemClock: Clock = { now: () => Date.now() };
 
 /** Everything the services need, built once per process. Tests build their own. */
 export interface Deps {

@@ -115,6 +115,7 @@ resource app 'Microsoft.App/containerApps@2026-01-01' = {
             { name: 'DAPR_HOST', value: '127.0.0.1' }
             { name: 'DAPR_HTTP_PORT', value: '3500' }
             { name: 'DAPR_TIMEOUT_MS', value: '3000' }
+            { name: 'REQUEST_TIMEOUT_MS', value: '5000' }
             { name: 'STATE_BREAKER_THRESHOLD', value: '5' }
             { name: 'STATE_BREAKER_HALF_OPEN_MS', value: '5000' }
             { name: 'STATE_STORE_NAME', value: stateStoreName }

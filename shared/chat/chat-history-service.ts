@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../deps.js';
+import type { Clock } from '../clock.js';
 import { UnknownCursor } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_RETRY_BUDGET, parseStored, updateWithRetry, type RetryBudget } from '../state/compare-and-set.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../deps.js';
+import type { Clock } from '../clock.js';
 import { parseStored } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateStore } from '../state/port.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../deps.js';
+import type { Clock } from '../clock.js';
 import { NotFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type CacheStatus, createVersionedCache, singleFlight } from '../cache/versioned-cache.js';
-import type { Clock } from '../deps.js';
+import type { Clock } from '../clock.js';
 import { NotFound, PreconditionFailed, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseStored, updateWithRetry } from '../state/compare-and-set.js';

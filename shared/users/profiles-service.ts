@@ -1,5 +1,5 @@
 import { type CacheStatus, createVersionedCache, singleFlight } from '../cache/versioned-cache.js';
-import type { Clock } from '../deps.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { parseStored, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { ChatHistoryService } from '../chat/chat-history-service.js';
-import type { Clock } from '../deps.js';
+import type { Clock } from '../clock.js';
 import { AlreadyExists, Conflict } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseStored, updateWithRetry } from '../state/compare-and-set.js';

@@ -16,6 +16,7 @@ describe('configuration', () => {
     expect(loadConfig({})).toEqual({
       authMode: 'platform',
       logLevel: 'info',
+      requestTimeoutMs: 5000,
       dapr: { host: '127.0.0.1', httpPort: 3500, timeoutMs: 3000, breakerThreshold: 5, breakerHalfOpenMs: 5000 },
       stores: { hot: 'statestore', durable: 'statestore-durable' },
       chat: { maxMessages: 50, historyTtlSeconds: 86_400, sessionTtlSeconds: 3600 },
@@ -31,6 +32,7 @@ describe('configuration', () => {
       DAPR_HOST: 'localhost',
       DAPR_HTTP_PORT: '3600',
       DAPR_TIMEOUT_MS: '1500',
+      REQUEST_TIMEOUT_MS: '4000',
       STATE_BREAKER_THRESHOLD: '3',
       STATE_BREAKER_HALF_OPEN_MS: '250',
       STATE_STORE_NAME: 'hot',
@@ -45,6 +47,7 @@ describe('configuration', () => {
     expect(config).toEqual({
       authMode: 'trusted-header',
       logLevel: 'debug',
+      requestTimeoutMs: 4000,
       dapr: { host: 'localhost', httpPort: 3600, timeoutMs: 1500, breakerThreshold: 3, breakerHalfOpenMs: 250 },
       stores: { hot: 'hot', durable: 'cold' },
       chat: { maxMessages: 10, historyTtlSeconds: 60, sessionTtlSeconds: 61 },
@@ -63,6 +66,7 @@ describe('configuration', () => {
     ['DAPR_HTTP_PORT', '70000'],
     ['DAPR_HTTP_PORT', 'abc'],
     ['DAPR_TIMEOUT_MS', '0'],
+    ['REQUEST_TIMEOUT_MS', '10'],
     ['STATE_BREAKER_THRESHOLD', '0'],
     ['STATE_BREAKER_HALF_OPEN_MS', 'soon'],
     ['STATE_STORE_NAME', 'has space'],
