@@ -82,14 +82,23 @@ export class Unavailable extends AppError {
   readonly code = 'unavailable';
   readonly status = 503;
   readonly retryAfterSeconds: number;
-  constructor(message: string, options?: { retryAfterSeconds?: number; cause?: unknown }) {
+  /**
+   * True when a write was sent but no answer came back (a timeout or a reset after sending), so it may
+   * have been applied. Services resolve such outcomes by reading back before answering; when they
+   * cannot, the 503 body says `"outcome": "unknown"` so the client retries with its Idempotency-Key.
+   */
+  readonly outcomeUnknown: boolean;
+  constructor(message: string, options?: { retryAfterSeconds?: number; cause?: unknown; outcomeUnknown?: boolean }) {
     super(message, options);
     this.retryAfterSeconds = options?.retryAfterSeconds ?? 5;
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
   }
 }
 
 /** What the caller sees for a 503: which store failed is logged, never sent. */
 const UNAVAILABLE_MESSAGE = 'A backing service is unavailable. Retry later.';
+const OUTCOME_UNKNOWN_MESSAGE =
+  'A backing service did not answer, so the change may or may not have been applied. Retry with the same Idempotency-Key.';
 const INTERNAL_MESSAGE = 'An internal error occurred.';
 
 /**
@@ -107,7 +116,9 @@ export function errorResponse(error: unknown, correlationId: string, log: Logger
   }
   if (error instanceof Unavailable) {
     log.warn({ err: error }, 'dependency unavailable');
-    const response = errorBody(503, error.code, UNAVAILABLE_MESSAGE, correlationId);
+    const response = error.outcomeUnknown
+      ? errorBody(503, error.code, OUTCOME_UNKNOWN_MESSAGE, correlationId, undefined, 'unknown')
+      : errorBody(503, error.code, UNAVAILABLE_MESSAGE, correlationId);
     return { ...response, headers: { ...response.headers, 'retry-after': String(error.retryAfterSeconds) } };
   }
   log.error({ err: error }, 'unhandled error');
@@ -120,11 +131,12 @@ function errorBody(
   message: string,
   correlationId: string,
   details?: ErrorDetail[],
+  outcome?: 'unknown',
 ): JsonResponse {
   return {
     status,
     headers: { 'content-type': 'application/json' },
-    jsonBody: { error: { code, message, ...(details ? { details } : {}) }, correlationId },
+    jsonBody: { error: { code, message, ...(details ? { details } : {}), ...(outcome ? { outcome } : {}) }, correlationId },
   };
 }
 

@@ -45,6 +45,19 @@ describe('error mapping', () => {
     expect(JSON.stringify(response.jsonBody)).not.toMatch(/statestore|redis|10\.0\.0\.4/);
   });
 
+  it('says in a 503 body when a write may have been applied, so the client retries with its key', () => {
+    const { log } = capturingLogger();
+    const response = errorResponse(new Unavailable('save timed out', { outcomeUnknown: true }), 'c', log);
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
+    expect(response.jsonBody).toMatchObject({ error: { code: 'unavailable', outcome: 'unknown' }, correlationId: 'c' });
+    const plain = errorResponse(new Unavailable('down'), 'c', log);
+    expect(plain.jsonBody).toEqual({
+      error: { code: 'unavailable', message: 'A backing service is unavailable. Retry later.' },
+      correlationId: 'c',
+    });
+  });
+
   it('turns an unknown error into a 500 that leaks nothing but logs the stack', () => {
     const { log, lines } = capturingLogger();
     const secret = new Error('connection string host=db password=hunter2');
