@@ -8,6 +8,8 @@ const seconds = (fallback: number) => z.coerce.number().int().min(1).max(31_536_
  */
 export const settingsSchema = z.object({
   AUTH_MODE: z.enum(['platform', 'trusted-header']).default('platform'),
+  /** Entra app registration behind Container Apps authentication; unset: platform mode trusts no caller. */
+  AUTH_CLIENT_ID: z.guid().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DAPR_HOST: z.string().min(1).default('127.0.0.1'),
   DAPR_HTTP_PORT: z.coerce.number().int().min(1).max(65_535).default(3500),
@@ -29,6 +31,8 @@ export type Settings = z.infer<typeof settingsSchema>;
 
 export interface Config {
   authMode: Settings['AUTH_MODE'];
+  /** Set only where Container Apps authentication validates tokens for this app registration. */
+  authClientId: string | undefined;
   logLevel: Settings['LOG_LEVEL'];
   /** One budget per request, shared by all its store calls and retries (→ 503 past it). */
   requestTimeoutMs: number;
@@ -65,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const s = parsed.data;
   return {
     authMode: s.AUTH_MODE,
+    authClientId: s.AUTH_CLIENT_ID,
     logLevel: s.LOG_LEVEL,
     requestTimeoutMs: s.REQUEST_TIMEOUT_MS,
     dapr: {

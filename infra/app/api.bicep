@@ -111,6 +111,9 @@ resource app 'Microsoft.App/containerApps@2026-01-01' = {
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
             // The app: every name in settingsSchema (shared/config.ts).
             { name: 'AUTH_MODE', value: 'platform' }
+            // The app trusts x-ms-client-principal only when this names the registration the
+            // authConfigs resource below validates tokens for; empty: every data route answers 401.
+            { name: 'AUTH_CLIENT_ID', value: authClientId }
             { name: 'LOG_LEVEL', value: 'info' }
             { name: 'DAPR_HOST', value: '127.0.0.1' }
             { name: 'DAPR_HTTP_PORT', value: '3500' }

@@ -73,7 +73,7 @@ export function httpHandler(
 }
 
 function requestContext(request: HttpRequest, deps: Deps, log: Logger, correlationId: string): RequestContext {
-  const caller = () => identifyCaller(request.headers, deps.config.authMode);
+  const caller = () => identifyCaller(request.headers, deps.config.authMode, deps.config.authClientId);
   return {
     request,
     deps,

@@ -21,9 +21,21 @@ const principalSchema = z.object({
   claims: z.array(z.object({ typ: z.string(), val: z.string() })),
 });
 
-/** Who is calling, from the headers `AUTH_MODE` trusts. Throws Unauthenticated (401). */
-export function identifyCaller(headers: Headers, mode: AuthMode): Caller {
-  return mode === 'platform' ? fromPlatformPrincipal(headers) : fromTrustedHeaders(headers);
+/**
+ * Who is calling, from the headers `AUTH_MODE` trusts. Throws Unauthenticated (401).
+ *
+ * Platform mode trusts `x-ms-client-principal` only when the deployment says Container Apps
+ * authentication is in front of the app: `platformClientId` (AUTH_CLIENT_ID) names the Entra app
+ * registration the platform validates tokens for, and infra/app/api.bicep sets it only together
+ * with the authConfigs resource. Without it nothing strips client-sent principal headers, so any
+ * workload that can reach the app could name any user: every caller is refused instead.
+ */
+export function identifyCaller(headers: Headers, mode: AuthMode, platformClientId?: string): Caller {
+  if (mode === 'trusted-header') return fromTrustedHeaders(headers);
+  if (!platformClientId) {
+    throw new Unauthenticated('Platform authentication is not configured for this deployment (AUTH_CLIENT_ID is unset); no caller is trusted.');
+  }
+  return fromPlatformPrincipal(headers);
 }
 
 /** A caller may act on `userId` when it is their own, or when they hold the admin role. */
@@ -39,7 +51,8 @@ export function authorizeUser(caller: Caller, userId: string): void {
  * principal that does not decode, does not parse, names no usable user id, or disagrees with the id
  * header is rejected. That catches garbled and hand-made headers, not a determined forger who sets
  * both: platform mode is only as safe as the guarantee that every request passes through Container
- * Apps authentication (no other ingress, no Dapr app port), which infra/ provides.
+ * Apps authentication (no other ingress, no Dapr app port), which infra/ provides and which
+ * identifyCaller requires AUTH_CLIENT_ID to vouch for.
  */
 function fromPlatformPrincipal(headers: Headers): Caller {
   const encoded = headers.get('x-ms-client-principal');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { settingsSchema } from '../../shared/config.js';
+import { loadConfig, settingsSchema } from '../../shared/config.js';
 import {
   at,
   type BicepFile,
@@ -16,6 +16,7 @@ import {
   type Resource,
   resolveString,
   resources,
+  vars,
   DAPR_APP_ID,
 } from './bicep-tree.js';
 
@@ -99,6 +100,18 @@ describe('the function app', () => {
     expect(env.get('AUTH_MODE')).toBe('platform');
   });
 
+  it('vouches for platform authentication (AUTH_CLIENT_ID) with the same value that turns authConfigs on', () => {
+    const container = items(at(app.body, 'properties.template.containers'))[0];
+    const entry = items(at(container, 'env')).find((e) => literal(at(e, 'name')) === 'AUTH_CLIENT_ID');
+    const value = at(entry, 'value');
+    expect(value?.type).toBe('identifier');
+    const authEnabled = vars(app.file).get('authEnabled');
+    expect(authEnabled?.text).toBe(`!empty(${value?.text})`);
+    // By default (azd without AUTH_CLIENT_ID) it is empty, so the app refuses every caller.
+    expect(env.get('AUTH_CLIENT_ID')).toBe('');
+    expect(loadConfig({ AUTH_CLIENT_ID: env.get('AUTH_CLIENT_ID') }).authClientId).toBeUndefined();
+  });
+
   it('sets every setting name in settingsSchema', () => {
     expect(schemaNames.filter((name) => !env.has(name))).toEqual([]);
   });
@@ -110,7 +123,10 @@ describe('the function app', () => {
   it('gives every app setting a value the config schema accepts', () => {
     const values = Object.fromEntries(schemaNames.map((name) => [name, env.get(name)]));
     expect(Object.entries(values).filter(([, value]) => value === undefined)).toEqual([]);
-    const parsed = settingsSchema.safeParse(values);
+    // loadConfig reads an empty string as unset (AUTH_CLIENT_ID is empty without authentication).
+    const parsed = settingsSchema.safeParse(
+      Object.fromEntries(Object.entries(values).map(([name, value]) => [name, value === '' ? undefined : value])),
+    );
     expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues)).toBe(true);
   });
 

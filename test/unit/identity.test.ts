@@ -4,6 +4,8 @@ import { authorizeUser, identifyCaller } from '../../shared/http/identity.js';
 
 const OID = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
 const userId = '6f1c3a2e-7b4d-4e8f-9a0b-1c2d3e4f5a6b';
+/** The app registration Container Apps authentication validates tokens for (AUTH_CLIENT_ID). */
+const CLIENT_ID = '0b7a4c1e-3d2f-4a5b-8c6d-9e0f1a2b3c4d';
 
 function principal(claims: Array<{ typ: string; val: string }>, extra: Record<string, unknown> = {}): string {
   return Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims, ...extra })).toString('base64');
@@ -18,22 +20,22 @@ function platformHeaders(encoded: string, principalId: string | null = userId): 
 describe('caller identity in platform mode', () => {
   it('takes the user id from the object id claim', () => {
     const headers = platformHeaders(principal([{ typ: OID, val: userId }, { typ: 'sub', val: 'other' }]));
-    expect(identifyCaller(headers, 'platform')).toEqual({ userId, isAdmin: false });
+    expect(identifyCaller(headers, 'platform', CLIENT_ID)).toEqual({ userId, isAdmin: false });
   });
 
   it('falls back to oid, then sub', () => {
-    expect(identifyCaller(platformHeaders(principal([{ typ: 'oid', val: userId }])), 'platform').userId).toBe(userId);
-    expect(identifyCaller(platformHeaders(principal([{ typ: 'sub', val: userId }])), 'platform').userId).toBe(userId);
+    expect(identifyCaller(platformHeaders(principal([{ typ: 'oid', val: userId }])), 'platform', CLIENT_ID).userId).toBe(userId);
+    expect(identifyCaller(platformHeaders(principal([{ typ: 'sub', val: userId }])), 'platform', CLIENT_ID).userId).toBe(userId);
   });
 
   it('recognises the State.Admin app role', () => {
     const headers = platformHeaders(principal([{ typ: OID, val: userId }, { typ: 'roles', val: 'State.Admin' }]));
-    expect(identifyCaller(headers, 'platform')).toEqual({ userId, isAdmin: true });
+    expect(identifyCaller(headers, 'platform', CLIENT_ID)).toEqual({ userId, isAdmin: true });
   });
 
   it('ignores the admin role name in a claim that is not a role', () => {
     const headers = platformHeaders(principal([{ typ: OID, val: userId }, { typ: 'name', val: 'State.Admin' }]));
-    expect(identifyCaller(headers, 'platform').isAdmin).toBe(false);
+    expect(identifyCaller(headers, 'platform', CLIENT_ID).isAdmin).toBe(false);
   });
 
   it.each([
@@ -47,11 +49,23 @@ describe('caller identity in platform mode', () => {
     ['a principal whose id header disagrees (hand-made)', platformHeaders(principal([{ typ: OID, val: userId }]), 'someone-else')],
     ['a principal without the id header the platform always sends (hand-made)', platformHeaders(principal([{ typ: OID, val: userId }]), null)],
   ])('rejects %s with 401', (_what, headers) => {
-    expect(() => identifyCaller(headers, 'platform')).toThrow(Unauthenticated);
+    expect(() => identifyCaller(headers, 'platform', CLIENT_ID)).toThrow(Unauthenticated);
   });
 
   it('does not trust x-user-id in platform mode', () => {
-    expect(() => identifyCaller(new Headers({ 'x-user-id': 'alice' }), 'platform')).toThrow(Unauthenticated);
+    expect(() => identifyCaller(new Headers({ 'x-user-id': 'alice' }), 'platform', CLIENT_ID)).toThrow(Unauthenticated);
+  });
+});
+
+describe('platform mode without platform authentication (no AUTH_CLIENT_ID)', () => {
+  it('refuses a well-formed principal: nothing guarantees the platform set it', () => {
+    const forged = platformHeaders(principal([{ typ: OID, val: userId }, { typ: 'roles', val: 'State.Admin' }]));
+    expect(() => identifyCaller(forged, 'platform')).toThrow(/not configured/);
+    expect(() => identifyCaller(forged, 'platform', '')).toThrow(Unauthenticated);
+  });
+
+  it('still lets trusted-header mode name the caller (local runs need no app registration)', () => {
+    expect(identifyCaller(new Headers({ 'x-user-id': 'alice' }), 'trusted-header', undefined).userId).toBe('alice');
   });
 });
 
