@@ -1,8 +1,10 @@
 // Everything `azd up` provisions for the state API: one resource group holding monitoring, a registry,
 // one user-assigned identity, storage for the Functions host, a Container Apps environment with the
 // Dapr components, Azure Managed Redis (hot state), PostgreSQL (durable state), Key Vault (the Dapr
-// encryption key) and the function app itself. No template holds a key, a password or a listKeys():
-// every data store is reached with the app's managed identity.
+// encryption key, and the Redis access key by default) and the function app itself. No template
+// output, parameter, app setting or component metadata value holds a key or a password: data stores
+// are reached with the app's managed identity, or (Redis in accessKey mode) with a key that only
+// ever travels from listKeys() into Key Vault.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -36,6 +38,10 @@ param authClientId string = ''
   }
 })
 param daprEncryptionKeySeed string
+
+@allowed(['accessKey', 'entraId'])
+@description('How the Dapr sidecar signs in to Azure Managed Redis. accessKey (default): the key lives only in Key Vault. entraId: the app identity; not safe until the Dapr Redis component renews Entra ID tokens (dapr/components-contrib#3554), see README "Deploy to Azure".')
+param redisAuthMode string = 'accessKey'
 
 @minValue(0)
 @maxValue(30)
@@ -125,6 +131,8 @@ module redis 'app/redis.bicep' = {
     tags: tags
     name: '${abbrs.cacheRedisEnterprise}${resourceToken}'
     principalId: identity.outputs.principalId
+    authMode: redisAuthMode
+    keyVaultName: keyVault.outputs.name
   }
 }
 
@@ -161,6 +169,8 @@ module daprComponents 'app/dapr-components.bicep' = {
     keyVaultName: keyVault.outputs.name
     encryptionKeySecretName: keyVault.outputs.encryptionKeySecretName
     redisHost: redis.outputs.host
+    redisAuthMode: redis.outputs.authMode
+    redisAccessKeySecretName: redis.outputs.accessKeySecretName
     postgresHost: postgres.outputs.fqdn
     postgresDatabase: postgres.outputs.databaseName
     postgresUser: identity.outputs.name

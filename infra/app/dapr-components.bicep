@@ -1,8 +1,9 @@
 // The Dapr components the app uses, defined on the environment and scoped to the app's Dapr app id.
 // Their names are the app's store names (STATE_STORE_NAME, DURABLE_STATE_STORE_NAME in
-// shared/config.ts) and the names in components/*.yaml used locally. Every component authenticates
-// with the app's user-assigned identity (azureClientId); none holds a key or password. Both state
-// stores encrypt values at rest with the key Dapr reads from Key Vault.
+// shared/config.ts) and the names in components/*.yaml used locally. Components authenticate with
+// the app's user-assigned identity (azureClientId), except Redis in access key mode, whose key Dapr
+// reads from Key Vault (see redis.bicep); no component holds a key or password in its metadata.
+// Both state stores encrypt values at rest with the key Dapr reads from Key Vault.
 @description('Container Apps environment the components belong to.')
 param environmentName string
 
@@ -20,6 +21,13 @@ param encryptionKeySecretName string
 
 @description('Azure Managed Redis endpoint, host:port.')
 param redisHost string
+
+@allowed(['accessKey', 'entraId'])
+@description('How the statestore signs in to Redis (see redis.bicep).')
+param redisAuthMode string
+
+@description('Key Vault secret holding the Redis access key (accessKey mode).')
+param redisAccessKeySecretName string
 
 @description('PostgreSQL server FQDN.')
 param postgresHost string
@@ -48,6 +56,22 @@ resource secretStore 'Microsoft.App/managedEnvironments/daprComponents@2025-07-0
   }
 }
 
+// Access key mode: redisPassword comes from Key Vault through the secret store. Entra ID mode: the
+// app identity's token, which the component fails to renew (dapr/components-contrib#3554).
+var redisSignIn = redisAuthMode == 'entraId' ? [
+  { name: 'useEntraID', value: 'true' }
+  { name: 'azureClientId', value: identityClientId }
+] : [
+  { name: 'redisPassword', secretRef: redisAccessKeySecretName }
+]
+
+var redisConnection = [
+  { name: 'redisHost', value: redisHost }
+  { name: 'enableTLS', value: 'true' }
+  { name: 'keyPrefix', value: 'appid' }
+  { name: 'primaryEncryptionKey', secretRef: encryptionKeySecretName }
+]
+
 // Hot state: chat history, sessions, caches, workflows.
 resource stateStore 'Microsoft.App/managedEnvironments/daprComponents@2025-07-01' = {
   parent: managedEnvironment
@@ -56,14 +80,7 @@ resource stateStore 'Microsoft.App/managedEnvironments/daprComponents@2025-07-01
     componentType: 'state.redis'
     version: 'v1'
     secretStoreComponent: secretStore.name
-    metadata: [
-      { name: 'redisHost', value: redisHost }
-      { name: 'enableTLS', value: 'true' }
-      { name: 'useEntraID', value: 'true' }
-      { name: 'azureClientId', value: identityClientId }
-      { name: 'keyPrefix', value: 'appid' }
-      { name: 'primaryEncryptionKey', secretRef: encryptionKeySecretName }
-    ]
+    metadata: concat(redisConnection, redisSignIn)
     scopes: [daprAppId]
   }
 }

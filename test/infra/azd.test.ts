@@ -83,6 +83,9 @@ describe('main.parameters.json', () => {
     expect(value('environmentName')).toBe(`\${AZURE_ENV_NAME}`);
     expect(value('location')).toBe(`\${AZURE_LOCATION}`);
     expect(value('apiExists')).toBe(`\${SERVICE_API_RESOURCE_EXISTS=false}`);
+    // `azd env set REDIS_AUTH_MODE entraId` switches Redis back to Entra ID (README "Deploy to Azure").
+    expect(value('redisAuthMode')).toBe(`\${REDIS_AUTH_MODE=accessKey}`);
+    expect(value('authClientId')).toBe(`\${AUTH_CLIENT_ID=}`);
   });
 
   it('passes no secret through the parameters file', () => {

@@ -274,8 +274,8 @@ export function line(node: Node): number {
 
 /**
  * The literal string a value stands for: a string literal, or an identifier naming a var, or a
- * param whose value is the same at every module call site (falling back to its default). Undefined
- * when the value is computed at deployment time.
+ * param whose value is the same at every module call site (falling back to its default), or a
+ * `cond ? a : b` that `evaluate` decides. Undefined when the value is computed at deployment time.
  */
 export function resolveString(files: BicepFile[], file: BicepFile, node: Node | undefined, depth = 0): string | undefined {
   if (!node || depth > 10) return undefined;
@@ -284,6 +284,10 @@ export function resolveString(files: BicepFile[], file: BicepFile, node: Node | 
     return resolveString(files, file, parts(node)[0], depth + 1);
   }
   if (node.type === 'member_expression') return resolveMember(files, file, node, depth);
+  if (node.type === 'ternary_expression') {
+    const value = evaluate(files, file, node, {}, depth + 1);
+    return typeof value === 'string' ? value : undefined;
+  }
   if (node.type !== 'identifier') return undefined;
   const variable = vars(file).get(node.text);
   if (variable) return resolveString(files, file, variable, depth + 1);
@@ -322,3 +326,88 @@ function resolveMember(files: BicepFile[], file: BicepFile, node: Node, depth: n
 
 /** The Dapr app id the app runs under (`dapr run --app-id state-api`, dev/start.ts). */
 export const DAPR_APP_ID = 'state-api';
+
+// ---- switches --------------------------------------------------------------------------------------
+
+/** Values assumed for params (by name) instead of what their call sites and defaults say. */
+export type Assumptions = Record<string, string | boolean>;
+
+/**
+ * Evaluates the small expressions the templates switch on: string and boolean literals, vars and
+ * params (through `resolveString`, or `assume`), `==`, `!=`, `!`, `empty()` and `cond ? a : b`.
+ * Undefined for anything else.
+ */
+export function evaluate(
+  files: BicepFile[],
+  file: BicepFile,
+  node: Node | undefined,
+  assume: Assumptions = {},
+  depth = 0,
+): string | boolean | undefined {
+  if (!node || depth > 20) return undefined;
+  const again = (next: Node | undefined) => evaluate(files, file, next, assume, depth + 1);
+  switch (node.type) {
+    case 'string':
+      return literal(node);
+    case 'boolean':
+      return node.text === 'true';
+    case 'parenthesized_expression':
+      return again(parts(node)[0]);
+    case 'identifier': {
+      if (node.text in assume) return assume[node.text];
+      const variable = vars(file).get(node.text);
+      if (variable) return again(variable);
+      return resolveString(files, file, node, depth + 1);
+    }
+    case 'unary_expression': {
+      const value = again(node.childForFieldName('argument') ?? undefined);
+      return node.childForFieldName('operator')?.text === '!' && typeof value === 'boolean' ? !value : undefined;
+    }
+    case 'binary_expression': {
+      const left = again(node.childForFieldName('left') ?? undefined);
+      const right = again(node.childForFieldName('right') ?? undefined);
+      if (left === undefined || right === undefined) return undefined;
+      const operator = node.childForFieldName('operator')?.text;
+      if (operator === '==') return left === right;
+      if (operator === '!=') return left !== right;
+      return undefined;
+    }
+    case 'call_expression': {
+      const name = node.childForFieldName('function')?.text;
+      const args = parts(node.childForFieldName('arguments') as Node);
+      if (name === 'empty' && args.length === 1) {
+        const value = again(args[0]);
+        return typeof value === 'string' ? value === '' : undefined;
+      }
+      return undefined;
+    }
+    case 'ternary_expression': {
+      const condition = again(node.childForFieldName('condition') ?? undefined);
+      if (typeof condition !== 'boolean') return undefined;
+      return again(node.childForFieldName(condition ? 'consequence' : 'alternative') ?? undefined);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The elements of an array-valued expression: an array literal, a var holding one, `concat()` of
+ * such, or `cond ? a : b` with the branch chosen by `evaluate`. Throws for anything else, so a test
+ * never silently reads an empty list.
+ */
+export function arrayItems(files: BicepFile[], file: BicepFile, node: Node | undefined, assume: Assumptions = {}): Node[] {
+  if (!node) return [];
+  if (node.type === 'array') return items(node);
+  if (node.type === 'parenthesized_expression') return arrayItems(files, file, parts(node)[0], assume);
+  if (node.type === 'identifier' && vars(file).has(node.text)) return arrayItems(files, file, vars(file).get(node.text), assume);
+  if (node.type === 'call_expression' && node.childForFieldName('function')?.text === 'concat') {
+    return parts(node.childForFieldName('arguments') as Node).flatMap((arg) => arrayItems(files, file, arg, assume));
+  }
+  if (node.type === 'ternary_expression') {
+    const condition = evaluate(files, file, node.childForFieldName('condition') ?? undefined, assume);
+    if (typeof condition !== 'boolean') throw new Error(`${file.name}:${line(node)}: cannot decide ${node.text.split('\n')[0]}`);
+    return arrayItems(files, file, node.childForFieldName(condition ? 'consequence' : 'alternative') ?? undefined, assume);
+  }
+  throw new Error(`${file.name}:${line(node)}: not an array expression the tests can read: ${node.text.split('\n')[0]}`);
+}

@@ -5,6 +5,8 @@ import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
 import {
+  arrayItems,
+  type Assumptions,
   at,
   type BicepFile,
   items,
@@ -44,13 +46,25 @@ const componentsDir = resolve(projectRoot, 'components');
 
 beforeAll(async () => {
   files = await loadInfra();
-  components = files
+  components = readComponents();
+  yamls = new Map(
+    readdirSync(componentsDir)
+      .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+      .map((f) => parse(readFileSync(resolve(componentsDir, f), 'utf8')) as ComponentYaml)
+      .filter((doc) => doc.kind === 'Component')
+      .map((doc) => [doc.metadata.name, doc]),
+  );
+});
+
+/** The components as deployed; `assume` overrides params (e.g. `{ redisAuthMode: 'entraId' }`). */
+function readComponents(assume: Assumptions = {}): Component[] {
+  return files
     .flatMap(resources)
     .filter((r) => r.type === 'Microsoft.App/managedEnvironments/daprComponents')
     .map((resource) => {
       const resolve = (node: Node | undefined) => resolveString(files, resource.file, node);
       const metadata = new Map<string, { value?: string; secretRef?: string; node: Node }>();
-      for (const entry of items(at(resource.body, 'properties.metadata'))) {
+      for (const entry of arrayItems(files, resource.file, at(resource.body, 'properties.metadata'), assume)) {
         const name = resolve(at(entry, 'name'));
         const value = at(entry, 'value');
         const secretRef = at(entry, 'secretRef');
@@ -70,15 +84,7 @@ beforeAll(async () => {
         resource,
       };
     });
-  yamls = new Map(
-    readdirSync(componentsDir)
-      .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
-      .map((f) => {
-        const doc = parse(readFileSync(resolve(componentsDir, f), 'utf8')) as ComponentYaml;
-        return [doc.metadata.name, doc];
-      }),
-  );
-});
+}
 
 /** `secretStore.name` refers to the component declared as `secretStore`; a literal names it directly. */
 function resolveComponentName(resource: Resource, node: Node | undefined): string | undefined {
@@ -88,6 +94,14 @@ function resolveComponentName(resource: Resource, node: Node | undefined): strin
   const symbol = node.type === 'member_expression' ? node.childForFieldName('object')?.text : undefined;
   const target = resources(resource.file).find((r) => r.symbol === symbol);
   return target ? resolveString(files, resource.file, at(target.body, 'name')) : undefined;
+}
+
+/** The name of the Key Vault secret redis.bicep writes the access key to. */
+function redisKeySecretName(): string | undefined {
+  const secret = files
+    .flatMap(resources)
+    .find((r) => r.type === 'Microsoft.KeyVault/vaults/secrets' && r.file.name === 'infra/app/redis.bicep');
+  return secret ? resolveString(files, secret.file, at(secret.body, 'name')) : undefined;
 }
 
 const stateStores = () => components.filter((c) => c.type?.startsWith('state.'));
@@ -132,13 +146,24 @@ describe('Dapr components in infra/', () => {
     }
   });
 
-  it('connects to Redis over TLS with Microsoft Entra ID and the app identity', () => {
+  it('signs in to Redis over TLS with the access key read from Key Vault by default (no Entra ID token to expire)', () => {
     const redis = byName(loadConfig({}).stores.hot);
     expect(redis.metadata.get('enableTLS')?.value).toBe('true');
-    expect(redis.metadata.get('useEntraID')?.value).toBe('true');
-    expect(redis.metadata.get('azureClientId')?.value).toBeDefined();
     expect(redis.metadata.get('redisHost')?.value).toBeDefined();
-    expect(redis.metadata.has('redisPassword')).toBe(false);
+    expect(redis.metadata.has('useEntraID')).toBe(false);
+    const password = redis.metadata.get('redisPassword');
+    expect(password?.value).toBeUndefined();
+    expect(password?.secretRef).toBe(redisKeySecretName());
+    const secretStore = components.find((c) => c.type === 'secretstores.azure.keyvault');
+    expect(redis.secretStoreComponent).toBe(secretStore?.name);
+  });
+
+  it('switches back to Microsoft Entra ID with the app identity when redisAuthMode is entraId', () => {
+    const redis = readComponents({ redisAuthMode: 'entraId' }).find((c) => c.name === loadConfig({}).stores.hot);
+    expect(redis?.metadata.get('useEntraID')?.value).toBe('true');
+    expect(redis?.metadata.get('azureClientId')?.value).toBeDefined();
+    expect(redis?.metadata.has('redisPassword')).toBe(false);
+    expect(redis?.metadata.get('enableTLS')?.value).toBe('true');
   });
 
   it('connects to PostgreSQL with Microsoft Entra ID and a password-less connection string', () => {

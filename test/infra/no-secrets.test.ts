@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Node } from 'web-tree-sitter';
 import {
   at,
   type BicepFile,
   calls,
   descendants,
+  evaluate,
   items,
+  line,
   literal,
   loadInfra,
   modules,
@@ -36,13 +39,54 @@ const where = (file: BicepFile, node: { startPosition: { row: number } }) => `${
 const ofType = (type: string) => all.filter((r) => r.type === type && !r.existing);
 
 describe('no secrets in templates', () => {
-  it('calls no list*() function (listKeys, listSecrets, listCredentials, ...)', () => {
+  it('calls list*() only to move the Redis access key straight into a Key Vault secret value', () => {
     const listCalls = files.flatMap((file) =>
       calls(file)
         .filter((call) => /^list[A-Z]/.test(call.name))
-        .map((call) => `${where(file, call.node)} ${call.node.text}`),
+        .map((call) => ({ file, call })),
     );
-    expect(listCalls).toEqual([]);
+    expect(listCalls.map(({ file, call }) => `${where(file, call.node)} ${call.node.text}`)).toEqual([
+      `infra/app/redis.bicep:${line(listCalls[0]?.call.node as Node)} database.listKeys()`,
+    ]);
+    const { file, call } = listCalls[0] as { file: BicepFile; call: { node: Node } };
+    const secret = resources(file).find((r) => r.type === 'Microsoft.KeyVault/vaults/secrets') as Resource;
+    const value = at(secret.body, 'properties.value') as Node;
+    // The call is the key's only consumer: `<mode> ? database.listKeys().primaryKey : ''`, nothing else.
+    expect(value.type).toBe('ternary_expression');
+    expect(value.childForFieldName('consequence')?.text).toBe('database.listKeys().primaryKey');
+    expect(literal(value.childForFieldName('alternative') ?? undefined)).toBe('');
+    expect(value.childForFieldName('consequence')?.equals(call.node.parent as Node)).toBe(true);
+    // ARM evaluates list*() even for a skipped resource: the value carries the resource's condition.
+    expect(value.childForFieldName('condition')?.text).toBe(parts(secret.condition as Node)[0]?.text ?? secret.condition?.text);
+  });
+
+  it('lets the Redis access key reach no output, parameter, module argument, app setting or metadata value', () => {
+    const leaks = files.flatMap((file) => {
+      const secrets = resources(file)
+        .filter((r) => r.type === 'Microsoft.KeyVault/vaults/secrets')
+        .map((r) => r.symbol);
+      // A list*() call, or a read of a secret resource's properties (where the value sits).
+      const carriesKey = (node: Node) =>
+        descendants(node, 'call_expression').some((c) => /\.list[A-Z]\w*$|^list[A-Z]/.test(c.childForFieldName('function')?.text ?? '')) ||
+        descendants(node, 'member_expression').some((m) => secrets.some((symbol) => m.text.startsWith(`${symbol}.properties`)));
+      const fromOutputs = outputs(file)
+        .filter((o) => carriesKey(o.value))
+        .map((o) => `${where(file, o.value)} output ${o.name}`);
+      const fromModules = modules(file).flatMap((m) =>
+        properties(at(m.body, 'params') as Node)
+          .filter((arg) => carriesKey(arg.value))
+          .map((arg) => `${where(file, arg.node)} ${m.symbol}.${arg.key}`),
+      );
+      // App settings ({ name, value }) and Dapr metadata entries.
+      const fromPairs = descendants(file.root, 'object')
+        .filter((o) => at(o, 'name') !== undefined && at(o, 'value') !== undefined && carriesKey(at(o, 'value') as Node))
+        .map((o) => `${where(file, o)} ${o.text}`);
+      return [...fromOutputs, ...fromModules, ...fromPairs];
+    });
+    expect(leaks).toEqual([]);
+    // azd hands main.bicep nothing about Redis but the switch.
+    const main = files.find((f) => f.name === 'infra/main.bicep') as BicepFile;
+    expect(params(main).filter((p) => /redis/i.test(p.name)).map((p) => p.name)).toEqual(['redisAuthMode']);
   });
 
   it('sets no property named like a password except to switch password authentication off', () => {
@@ -110,7 +154,7 @@ describe('no secrets in templates', () => {
   });
 
   it('derives the Dapr encryption key secret from a @secure() parameter, not a literal', () => {
-    const secrets = ofType('Microsoft.KeyVault/vaults/secrets');
+    const secrets = ofType('Microsoft.KeyVault/vaults/secrets').filter((r) => r.file.name === 'infra/app/key-vault.bicep');
     expect(secrets).toHaveLength(1);
     const secret = secrets[0] as Resource;
     const value = at(secret.body, 'properties.value');
@@ -122,7 +166,7 @@ describe('no secrets in templates', () => {
   });
 
   it('derives a hex key Dapr accepts: nothing but one or two dash-stripped GUIDs (128 or 256 bits)', () => {
-    const secret = ofType('Microsoft.KeyVault/vaults/secrets')[0] as Resource;
+    const secret = ofType('Microsoft.KeyVault/vaults/secrets').find((r) => r.file.name === 'infra/app/key-vault.bicep') as Resource;
     const value = at(secret.body, 'properties.value');
     const pieces = value?.type === 'string' ? parts(value) : [];
     expect(pieces.every((piece) => piece.type === 'interpolation')).toBe(true);
@@ -146,13 +190,30 @@ describe('data stores accept identities only', () => {
     }
   });
 
-  it('turns off access keys on the Redis database', () => {
+  it('enables Redis access keys only in accessKey mode (the default) and keeps TLS on', () => {
     const databases = ofType('Microsoft.Cache/redisEnterprise/databases');
     expect(databases).toHaveLength(1);
-    for (const db of databases) {
-      expect(literal(at(db.body, 'properties.accessKeysAuthentication'))).toBe('Disabled');
-      expect(literal(at(db.body, 'properties.clientProtocol'))).toBe('Encrypted');
-    }
+    const db = databases[0] as Resource;
+    const keys = at(db.body, 'properties.accessKeysAuthentication');
+    expect(evaluate(files, db.file, keys)).toBe('Enabled');
+    expect(evaluate(files, db.file, keys, { authMode: 'entraId' })).toBe('Disabled');
+    expect(evaluate(files, db.file, keys, { authMode: 'accessKey' })).toBe('Enabled');
+    expect(literal(at(db.body, 'properties.clientProtocol'))).toBe('Encrypted');
+    const main = files.find((f) => f.name === 'infra/main.bicep') as BicepFile;
+    const mode = params(main).find((p) => p.name === 'redisAuthMode');
+    expect(literal(mode?.defaultValue)).toBe('accessKey');
+    expect(items(mode?.decorators.find((d) => d.name === 'allowed')?.args[0]).map((n) => literal(n))).toEqual(['accessKey', 'entraId']);
+  });
+
+  it('writes the Redis key secret only in accessKey mode and grants the Entra ID access policy only in entraId mode', () => {
+    const secret = ofType('Microsoft.KeyVault/vaults/secrets').find((r) => r.file.name === 'infra/app/redis.bicep') as Resource;
+    const policy = ofType('Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments')[0] as Resource;
+    expect([evaluate(files, secret.file, secret.condition), evaluate(files, policy.file, policy.condition)]).toEqual([true, false]);
+    const entra = { authMode: 'entraId' };
+    expect([evaluate(files, secret.file, secret.condition, entra), evaluate(files, policy.file, policy.condition, entra)]).toEqual([
+      false,
+      true,
+    ]);
   });
 
   it('turns off password authentication on PostgreSQL and sets no administrator login', () => {
