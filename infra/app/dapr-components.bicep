@@ -69,6 +69,8 @@ var redisConnection = [
   { name: 'redisHost', value: redisHost }
   { name: 'enableTLS', value: 'true' }
   { name: 'keyPrefix', value: 'appid' }
+  // The Redis client's own command retries, off: retries belong to the app (see below).
+  { name: 'redisMaxRetries', value: '-1' }
   { name: 'primaryEncryptionKey', secretRef: encryptionKeySecretName }
 ]
 
@@ -101,6 +103,37 @@ resource durableStateStore 'Microsoft.App/managedEnvironments/daprComponents@202
       { name: 'primaryEncryptionKey', secretRef: encryptionKeySecretName }
     ]
     scopes: [daprAppId]
+  }
+}
+
+// Sidecar-side resiliency, the same as components/resiliency.yaml for `dapr run`. daprd cuts a state
+// call off after 2 s, below the app's DAPR_TIMEOUT_MS (3000 ms), so the sidecar gives up first. No
+// retry and no circuit breaker here: the app retries only compare-and-set conflicts (409) and owns
+// the breaker; a sidecar retry of a write that had landed would come back as a conflict the app
+// retries again.
+var stateCallTimeoutSeconds = 2
+
+resource stateStoreResiliency 'Microsoft.App/managedEnvironments/daprComponents/resiliencyPolicies@2025-02-02-preview' = {
+  parent: stateStore
+  name: 'state-call-timeout'
+  properties: {
+    outboundPolicy: {
+      timeoutPolicy: {
+        responseTimeoutInSeconds: stateCallTimeoutSeconds
+      }
+    }
+  }
+}
+
+resource durableStateStoreResiliency 'Microsoft.App/managedEnvironments/daprComponents/resiliencyPolicies@2025-02-02-preview' = {
+  parent: durableStateStore
+  name: 'state-call-timeout'
+  properties: {
+    outboundPolicy: {
+      timeoutPolicy: {
+        responseTimeoutInSeconds: stateCallTimeoutSeconds
+      }
+    }
   }
 }
 

@@ -32,6 +32,9 @@ const ALLOWED_API_VERSIONS: Record<string, string[]> = {
   'Microsoft.KeyVault/vaults/secrets': ['2023-07-01'],
   'Microsoft.App/managedEnvironments': ['2025-07-01'],
   'Microsoft.App/managedEnvironments/daprComponents': ['2025-07-01'],
+  // Preview only; the schema (outboundPolicy.timeoutPolicy.responseTimeoutInSeconds, httpRetryPolicy,
+  // circuitBreakerPolicy) is the one documented for this version.
+  'Microsoft.App/managedEnvironments/daprComponents/resiliencyPolicies': ['2025-02-02-preview'],
   'Microsoft.App/containerApps': ['2026-01-01', '2025-10-02-preview'],
   'Microsoft.App/containerApps/authConfigs': ['2025-07-01'],
   'Microsoft.Cache/redisEnterprise': ['2025-07-01'],
