@@ -156,6 +156,7 @@ module containerAppsEnvironment 'app/container-apps-environment.bicep' = {
     tags: tags
     name: '${abbrs.appManagedEnvironments}${resourceToken}'
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
   }
 }
 

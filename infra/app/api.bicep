@@ -109,6 +109,11 @@ resource app 'Microsoft.App/containerApps@2026-01-01' = {
             { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
             { name: 'AzureWebJobsSecretStorageType', value: 'files' }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
+            // Bytes (the host parses a whole number; anything else is ignored and the 100 MB default
+            // applies). Past it Kestrel answers 413 before the app buffers anything. 256 KiB (the
+            // app's own limit, MAX_BODY_BYTES in shared/http/request.ts) plus 4 KiB, so the app still
+            // answers every body up to there with its own JSON 413.
+            { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: '266240' }
             // The app: every name in settingsSchema (shared/config.ts).
             { name: 'AUTH_MODE', value: 'platform' }
             // The app trusts x-ms-client-principal only when this names the registration the

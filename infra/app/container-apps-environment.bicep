@@ -13,6 +13,9 @@ param name string
 @description('Log Analytics workspace receiving the environment\'s logs.')
 param logAnalyticsWorkspaceId string
 
+@description('Application Insights connection string the Dapr sidecars send their telemetry to.')
+param applicationInsightsConnectionString string
+
 resource managedEnvironment 'Microsoft.App/managedEnvironments@2025-07-01' = {
   name: name
   location: location
@@ -28,6 +31,9 @@ resource managedEnvironment 'Microsoft.App/managedEnvironments@2025-07-01' = {
       }
     ]
     zoneRedundant: false
+    // The Dapr sidecars report traces and metrics of their calls (state store round trips included)
+    // to the same Application Insights as the Functions host.
+    daprAIConnectionString: applicationInsightsConnectionString
   }
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, settingsSchema } from '../../shared/config.js';
+import { MAX_BODY_BYTES } from '../../shared/http/request.js';
 import {
   at,
   type BicepFile,
@@ -10,6 +11,8 @@ import {
   items,
   literal,
   loadInfra,
+  modules,
+  outputs,
   params,
   projectRoot,
   properties,
@@ -33,6 +36,7 @@ const HOST_SETTINGS = new Set([
   'AzureWebJobsStorage__clientId',
   'AzureWebJobsSecretStorageType',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
 ]);
 
 const schemaNames = Object.keys(settingsSchema.shape).sort();
@@ -140,6 +144,23 @@ describe('the function app', () => {
     expect(env.get('STATE_STORE_NAME')).not.toBe(env.get('DURABLE_STATE_STORE_NAME'));
   });
 
+  it('caps request bodies in the Functions host (bytes) a little over the API\'s own 256 KiB limit', () => {
+    const limit = env.get('FUNCTIONS_REQUEST_BODY_SIZE_LIMIT') ?? '';
+    // The host reads it with long.TryParse: anything but a whole number is silently ignored (100 MB).
+    expect(limit).toMatch(/^\d+$/);
+    expect(Number(limit)).toBeGreaterThan(MAX_BODY_BYTES);
+    expect(Number(limit)).toBeLessThanOrEqual(MAX_BODY_BYTES + 16 * 1024);
+  });
+
+  it('runs a Functions image until azd deploys the real one: the Dockerfile\'s base image', () => {
+    const imageFile = fileNamed(files, 'infra/app/api-image.bicep');
+    const output = outputs(imageFile).find((o) => o.name === 'image');
+    const placeholder = output?.value.type === 'ternary_expression' ? literal(output.value.childForFieldName('alternative') ?? undefined) : undefined;
+    const base = /^FROM (\S+)/m.exec(readFileSync(resolve(projectRoot, 'Dockerfile'), 'utf8'))?.[1];
+    expect(placeholder).toBe(base);
+    expect(placeholder).toMatch(/^mcr\.microsoft\.com\/azure-functions\//);
+  });
+
   it('reaches the Functions host storage with its identity, not a connection string', () => {
     expect(env.get('AzureWebJobsStorage__credential')).toBe('managedidentity');
     expect(env.has('AzureWebJobsStorage__accountName')).toBe(true);
@@ -173,6 +194,21 @@ describe('ingress and authentication', () => {
     expect(literal(at(auth?.body, 'properties.globalValidation.unauthenticatedClientAction'))).toBe('Return401');
     expect(at(auth?.body, 'properties.identityProviders.azureActiveDirectory.enabled')?.text).toBe('true');
     expect(at(auth?.body, 'properties.identityProviders.azureActiveDirectory.registration.clientId')).toBeDefined();
+  });
+});
+
+describe('telemetry', () => {
+  it('sends the Dapr sidecar telemetry to the same Application Insights as the Functions host', () => {
+    const environment = files.flatMap(resources).find((r) => r.type === 'Microsoft.App/managedEnvironments' && !r.existing) as Resource;
+    const dapr = at(environment.body, 'properties.daprAIConnectionString');
+    expect(dapr?.type).toBe('identifier');
+    const main = fileNamed(files, 'infra/main.bicep');
+    const passed = (param: string, moduleFile: string) =>
+      modules(main)
+        .find((m) => m.path.endsWith(moduleFile))
+        ?.body.text.match(new RegExp(`${param}: ([\\w.]+)`))?.[1];
+    expect(passed(dapr?.text ?? '', 'container-apps-environment.bicep')).toBe('monitoring.outputs.applicationInsightsConnectionString');
+    expect(passed('applicationInsightsConnectionString', 'api.bicep')).toBe('monitoring.outputs.applicationInsightsConnectionString');
   });
 });
 

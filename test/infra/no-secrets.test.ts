@@ -246,6 +246,20 @@ describe('data stores accept identities only', () => {
     expect(literal(at(admin?.body, 'properties.principalType'))).toBe('ServicePrincipal');
   });
 
+  it('grants roles to the app identity only: the deploying user gets no data-plane access', () => {
+    // azd deploys through ARM (control plane): the Key Vault secrets and listKeys() are ARM
+    // operations, the image is built in the registry. Nobody's user account needs to read data.
+    const grantees = ofType('Microsoft.Authorization/roleAssignments').map((a) => [
+      at(a.body, 'properties.principalId')?.text,
+      literal(at(a.body, 'properties.principalType')),
+    ]);
+    expect(grantees.length).toBeGreaterThan(0);
+    for (const grantee of grantees) expect(grantee).toEqual(['identity.properties.principalId', 'ServicePrincipal']);
+    const main = files.find((f) => f.name === 'infra/main.bicep') as BicepFile;
+    expect(params(main).filter((p) => /principal/i.test(p.name))).toEqual([]);
+    expect(calls(main).filter((c) => c.name === 'deployer')).toEqual([]);
+  });
+
   it('assigns AcrPull, Storage Blob Data Owner and Key Vault Secrets User to the identity', () => {
     const roleIds = ofType('Microsoft.Authorization/roleAssignments').map((assignment) => {
       const definition = at(assignment.body, 'properties.roleDefinitionId');
