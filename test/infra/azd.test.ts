@@ -95,6 +95,30 @@ describe('main.parameters.json', () => {
   });
 });
 
+describe('README "Deploy to Azure"', () => {
+  const section = () => {
+    const readme = readFileSync(resolve(projectRoot, 'README.md'), 'utf8');
+    const start = readme.indexOf('## Deploy to Azure');
+    const end = readme.indexOf('\n## ', start + 1);
+    return readme.slice(start, end === -1 ? undefined : end);
+  };
+
+  it('documents every switch main.parameters.json reads from the azd environment', () => {
+    const switches = Object.values(parametersFile.parameters)
+      .map((p) => /^\$\{(\w+)=/.exec(String(p.value))?.[1])
+      .filter((name): name is string => name !== undefined && !name.startsWith('SERVICE_'));
+    expect(switches).toEqual(expect.arrayContaining(['AUTH_CLIENT_ID', 'REDIS_AUTH_MODE']));
+    const text = section();
+    expect(switches.filter((name) => !text.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it('names the Redis default, the bug it avoids and the way back', () => {
+    const text = section();
+    expect(text).toContain('dapr/components-contrib#3554');
+    expect(text).toContain('azd env set REDIS_AUTH_MODE entraId');
+  });
+});
+
 describe('main.bicep outputs for azd', () => {
   it('outputs the registry endpoint, location, tenant and the API URL', () => {
     const names = outputs(main).map((o) => o.name);
