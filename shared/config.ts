@@ -25,6 +25,8 @@ export const settingsSchema = z.object({
   TASK_CACHE_TTL_SECONDS: seconds(300),
   USER_CACHE_TTL_SECONDS: seconds(1800),
   WORKFLOW_TTL_SECONDS: seconds(600),
+  /** Set by infra in Azure; locally, set it only to send telemetry to Application Insights. */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -41,6 +43,7 @@ export interface Config {
   chat: { maxMessages: number; historyTtlSeconds: number; sessionTtlSeconds: number };
   cache: { taskTtlSeconds: number; userTtlSeconds: number };
   workflow: { ttlSeconds: number };
+  telemetry: { connectionString?: string };
 }
 
 /** Settings whose values must never be echoed, should one be added. */
@@ -87,5 +90,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     cache: { taskTtlSeconds: s.TASK_CACHE_TTL_SECONDS, userTtlSeconds: s.USER_CACHE_TTL_SECONDS },
     workflow: { ttlSeconds: s.WORKFLOW_TTL_SECONDS },
+    telemetry: s.APPLICATIONINSIGHTS_CONNECTION_STRING ? { connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING } : {},
   };
 }

@@ -8,6 +8,8 @@ import { createProfilesService, type ProfilesService } from './users/profiles-se
 import { createWorkflowService, type WorkflowService } from './workflow/workflow-service.js';
 import { createLogger, type Logger } from './logger.js';
 import type { StateStore } from './state/port.js';
+import { startTelemetry } from './telemetry/setup.js';
+import { tracedStateStore } from './telemetry/traced-store.js';
 
 
 /** Everything the services need, built once per process. Tests build their own. */
@@ -56,14 +58,16 @@ export async function buildDeps(config: Config, logger: Logger = createLogger(co
     breakerHalfOpenAfterMs: config.dapr.breakerHalfOpenMs,
   };
   const stores = {
-    hot: createDaprStateStore(sidecar, config.stores.hot, storeOptions),
-    durable: createDaprStateStore(sidecar, config.stores.durable, storeOptions),
+    hot: tracedStateStore(createDaprStateStore(sidecar, config.stores.hot, storeOptions)),
+    durable: tracedStateStore(createDaprStateStore(sidecar, config.stores.durable, storeOptions)),
   };
   return { ...buildServices(config, stores, systemClock), logger };
 }
 
 // Parsed when the function files load, so a bad setting stops the app at startup, naming the setting.
 const processConfig = loadConfig();
+// Before any invocation: the handler's spans and the state calls' traceparent need the provider.
+await startTelemetry({ connectionString: processConfig.telemetry.connectionString });
 let processDeps: Promise<Deps> | undefined;
 
 /** The process-wide dependency graph, built on first use and never replaced. */

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { activeTraceFields } from './telemetry/tracing.js';
 
 export type { Logger };
 
@@ -10,6 +11,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: 'dapr-state-functions' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // trace_id/span_id of the active span: the App Insights operation the line belongs to.
+      mixin: () => activeTraceFields() ?? {},
       redact: {
         paths: [
           'headers.authorization',

@@ -9,6 +9,7 @@ import type {
 } from './core-types.js';
 import { logAtLevel, type HostLogger } from './log.js';
 import type { HttpTriggerInput } from './rpc-http.js';
+import { invocationTraceContext } from './trace-context.js';
 
 export interface InvocationTarget {
   metadata: FunctionMetadata;
@@ -43,6 +44,7 @@ function createCoreContext(
       functionId: target.metadata.functionId ?? target.metadata.name,
       inputData: [{ name: target.triggerBindingName, data: { http: input.http } }],
       triggerMetadata: input.triggerMetadata,
+      traceContext: invocationTraceContext(input.http.headers),
     },
     log: (level, _category, message) => logAtLevel(logger, level, message),
   };

@@ -4,6 +4,7 @@ import { getDeps, type Deps } from '../deps.js';
 import { errorResponse, type JsonResponse } from '../errors.js';
 import { userParamsSchema } from '../schemas.js';
 import { createLogger, invocationLogger, type Logger } from '../logger.js';
+import { hostTraceId, traceInvocation } from '../telemetry/tracing.js';
 import { correlationIdFor } from './correlation.js';
 import { authorizeUser, identifyCaller, type Caller } from './identity.js';
 import { parseJsonBody, parseParams, parseQuery, parseWith } from './request.js';
@@ -51,9 +52,12 @@ export function httpHandler(
   body: FunctionBody,
   loadDeps: () => Promise<Deps> = getDeps,
 ): (request: HttpRequest, invocation: InvocationContext) => Promise<JsonResponse> {
-  return async (request, invocation) => {
+  return (request, invocation) => traceInvocation(request, invocation, () => handle(request, invocation));
+
+  async function handle(request: HttpRequest, invocation: InvocationContext): Promise<JsonResponse> {
     const started = performance.now();
-    const correlationId = correlationIdFor(request.headers, invocation.invocationId);
+    // Without a caller-given id, the invocation's trace id: the App Insights operation id in Azure.
+    const correlationId = correlationIdFor(request.headers, hostTraceId(invocation) ?? invocation.invocationId);
     const fields = { correlationId, functionName: invocation.functionName, invocationId: invocation.invocationId };
     let log = invocationLogger(startupLogger, fields);
     let response: JsonResponse;
@@ -69,7 +73,7 @@ export function httpHandler(
       'request completed',
     );
     return { ...response, headers: { ...response.headers, 'x-correlation-id': correlationId } };
-  };
+  }
 }
 
 function requestContext(request: HttpRequest, deps: Deps, log: Logger, correlationId: string): RequestContext {

@@ -1,6 +1,7 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { z } from 'zod';
 import { AlreadyExists, Conflict } from '../errors.js';
+import { withAttempt } from '../telemetry/tracing.js';
 import type { StateStore } from './port.js';
 
 /** A stored document that no longer parses: reported as a 500, never overwritten. */
@@ -59,7 +60,7 @@ export async function updateWithRetry<S extends z.ZodType, R>(options: CompareAn
   try {
     return await policy.execute(async () => {
       attempts += 1;
-      const outcome = await attemptOnce(options);
+      const outcome = await withAttempt(attempts, () => attemptOnce(options));
       return { ...outcome, attempts };
     }, new AbortController().signal);
   } catch (error) {

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { AlreadyExists, AppError, Conflict, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BulkEntry, SaveOptions, StateEntry, StateStore, TransactionOperation } from './port.js';
+import { installTracePropagation } from './trace-propagation.js';
 
 export interface DaprConnection {
   host: string;
@@ -56,6 +57,7 @@ export function connectDaprSidecar(connection: DaprConnection): DaprSidecar {
     // Never debug: the SDK's debug lines carry request headers, the Dapr API token among them.
     logger: { level: LogLevel.Warn, service: sdkLogService(connection.logger) },
   });
+  installTracePropagation(client.daprClient);
   let ready: Promise<void> | undefined;
   return {
     client,

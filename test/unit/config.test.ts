@@ -22,6 +22,7 @@ describe('configuration', () => {
       chat: { maxMessages: 50, historyTtlSeconds: 86_400, sessionTtlSeconds: 3600 },
       cache: { taskTtlSeconds: 300, userTtlSeconds: 1800 },
       workflow: { ttlSeconds: 600 },
+      telemetry: {},
     });
   });
 
@@ -43,6 +44,7 @@ describe('configuration', () => {
       TASK_CACHE_TTL_SECONDS: '62',
       USER_CACHE_TTL_SECONDS: '63',
       WORKFLOW_TTL_SECONDS: '64',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000',
     });
     expect(config).toEqual({
       authMode: 'trusted-header',
@@ -53,6 +55,7 @@ describe('configuration', () => {
       chat: { maxMessages: 10, historyTtlSeconds: 60, sessionTtlSeconds: 61 },
       cache: { taskTtlSeconds: 62, userTtlSeconds: 63 },
       workflow: { ttlSeconds: 64 },
+      telemetry: { connectionString: 'InstrumentationKey=00000000-0000-0000-0000-000000000000' },
     });
   });
 

@@ -1,0 +1,83 @@
+import { context, createContextKey, type Context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+
+/** Resolves to the registered tracer provider once one is (a no-op until then). */
+export const tracer = trace.getTracer('dapr-state-functions');
+
+/** The active span's ids in the field names Application Insights and most log tools expect. */
+export function activeTraceFields(): { trace_id: string; span_id: string } | undefined {
+  const span = trace.getActiveSpan();
+  if (!span) return undefined;
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/**
+ * The trace id of the context the Functions host handed over (the App Insights operation id in
+ * Azure), when it handed one over.
+ */
+export function hostTraceId(invocation: InvocationContext): string | undefined {
+  if (!invocation.traceContext?.traceParent) return undefined;
+  const span = trace.getSpan(hostContext(invocation));
+  return span && trace.isSpanContextValid(span.spanContext()) ? span.spanContext().traceId : undefined;
+}
+
+const ATTEMPT = createContextKey('dapr-state-functions.attempt');
+
+/** Runs `fn` with a compare-and-set attempt number that the state-call spans inside it record. */
+export function withAttempt<T>(attempt: number, fn: () => T): T {
+  return context.with(context.active().setValue(ATTEMPT, attempt), fn);
+}
+
+export function currentAttempt(): number | undefined {
+  const value = context.active().getValue(ATTEMPT);
+  return typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * Runs one invocation inside a server span whose parent is the trace context the Functions host
+ * handed over (`InvocationContext.traceContext`: the host's own activity, which carries the
+ * caller's `traceparent`). Everything the handler does — log lines, state calls, the sidecar's own
+ * spans through the propagated `traceparent` — joins that trace.
+ */
+export function traceInvocation<R extends HttpResponseInit>(
+  request: HttpRequest,
+  invocation: InvocationContext,
+  run: () => Promise<R>,
+): Promise<R> {
+  return tracer.startActiveSpan(
+    invocation.functionName,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'faas.trigger': 'http',
+        'faas.invocation_id': invocation.invocationId,
+        'http.request.method': request.method,
+      },
+    },
+    hostContext(invocation),
+    async (span) => {
+      try {
+        const response = await run();
+        const status = response.status ?? 200;
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        return response;
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+function hostContext(invocation: InvocationContext): Context {
+  const traceContext = invocation.traceContext;
+  if (!traceContext?.traceParent) return context.active();
+  return propagation.extract(ROOT_CONTEXT, {
+    traceparent: traceContext.traceParent,
+    ...(traceContext.traceState ? { tracestate: traceContext.traceState } : {}),
+  });
+}

@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTelemetry } from '../../shared/telemetry/setup.js';
+import { call } from '../support/http.js';
+import { uniqueId } from '../support/ids.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack.close();
+});
+
+describe('without an exporter (the local default)', () => {
+  it('records nothing, yet still sends every state call the caller’s trace id', async () => {
+    expect(await startTelemetry()).toBe('propagation-only');
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const user = uniqueId('p');
+    stack.sidecar.journal.reset();
+
+    const response = await call('POST', `${stack.api}/users/${user}/chat/messages`, {
+      user,
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      body: { role: 'user', content: 'hi' },
+    });
+
+    expect(response.status).toBe(201);
+    const sent = stack.sidecar.journal.entries().filter((entry) => entry.store !== undefined);
+    expect(sent.length).toBeGreaterThan(0);
+    // Not sampled here (nothing would read the spans), but the same trace: daprd's spans join it.
+    for (const entry of sent) expect(entry.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+  });
+});
