@@ -16,7 +16,7 @@ export function headline(result: MigrationResult, table: string): string {
     return `${result.dryRun ? 'Dry run: ' : ''}Nothing to do: no new histories to migrate, ${scanned}${why}`;
   }
   const verb = result.dryRun ? 'Dry run (nothing written): would migrate' : 'Migrated';
-  return `${verb} ${counts.migrated} histories in pass ${result.pass} of run ${result.runId}, ${scanned}${why}`;
+  return `${verb} ${counts.migrated} ${counts.migrated === 1 ? 'history' : 'histories'} in pass ${result.pass} of run ${result.runId}, ${scanned}${why}`;
 }
 
 const changeText: Record<MigrationResult['source']['change'], string> = {
@@ -51,7 +51,7 @@ export function terminalSummary(result: MigrationResult, table: string): string 
   if (result.earlier.passes > 0) lines.push(`Earlier passes (${result.earlier.passes}) in all: ${inline(result.earlier.counts)}`);
   if (result.counts.skippedExisting > 0) {
     lines.push(
-      `${result.counts.skippedExisting} users were migrated before and the source now holds other messages for them: their stored history is kept (create-only), the new messages are not merged.`,
+      `${result.counts.skippedExisting === 1 ? '1 user was' : `${result.counts.skippedExisting} users were`} migrated before and the source now holds other messages for them: their stored history is kept (create-only), the new messages are not merged.`,
     );
   }
   return lines.join('\n');
