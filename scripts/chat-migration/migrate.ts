@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { fitWindow, HISTORY_GRACE_SECONDS, historyKey } from '../../shared/chat/chat-history-service.js';
-import { type ChatMessage, chatMessageSchema } from '../../shared/chat/chat-schemas.js';
+import { historyKey } from '../../shared/chat/chat-history-service.js';
+import { chatMessageSchema } from '../../shared/chat/chat-schemas.js';
 import { AlreadyExists } from '../../shared/errors.js';
-import { ID_PATTERN } from '../../shared/state/keys.js';
 import type { StateStore } from '../../shared/state/port.js';
 import { addCounts, type Checkpoint, type Counts, loadCheckpoint, type Scan, saveCheckpoint, ZERO } from './checkpoint.js';
+import { checksum, type PreparedDocument, prepareHistory } from './prepare.js';
 import type { LegacyHistory } from './source.js';
 
 export { type Counts, loadCheckpoint, migrationKey, ZERO } from './checkpoint.js';
@@ -71,12 +71,7 @@ export interface MigrationResult {
 }
 
 /** What a migrated history holds: the chat envelope plus a marker naming the run and pass that wrote it. */
-type MigratedDocument = {
-  v: 1;
-  messages: ChatMessage[];
-  expiresAt: string;
-  migration: { runId: string; pass: number; at: string };
-};
+type MigratedDocument = PreparedDocument & { migration: { runId: string; pass: number; at: string } };
 
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
@@ -287,68 +282,8 @@ function classify(write: Write, stored: unknown, marker: { runId: string; pass: 
   };
 }
 
-type Prepared = { kind: 'write'; document: Omit<MigratedDocument, 'migration'>; ttlSeconds: number } | { kind: 'outcome'; outcome: Outcome };
-
-/** Validates and converts one legacy history; pure, so a resumed run prepares exactly the same. */
-export function prepareHistory(
-  history: LegacyHistory,
-  settings: Pick<MigrationSettings, 'maxMessages' | 'ttlSeconds' | 'now'>,
-): Prepared {
-  const { userId } = history;
-  const fail = (reason: string): Prepared => ({ kind: 'outcome', outcome: { userId, kind: 'failed', reason } });
-  if (!ID_PATTERN.test(userId)) return fail('user id is not a valid id');
-  const newest = history.messages.at(-1);
-  if (!newest) return fail('no messages');
-  const badTime = history.messages.find((m) => Number.isNaN(m.createdAt.getTime()));
-  if (badTime) return fail(`message ${badTime.id}: created_at is not a valid time`);
-  const ttlSeconds = settings.ttlSeconds - Math.floor((settings.now() - newest.createdAt.getTime()) / 1000);
-  if (ttlSeconds <= 0) return { kind: 'outcome', outcome: { userId, kind: 'skippedExpired' } };
-
-  const seen = new Set<string>();
-  const messages: ChatMessage[] = [];
-  for (const legacy of history.messages.slice(-settings.maxMessages)) {
-    const message = chatMessageSchema.safeParse({
-      id: uniqueId(messageId(legacy.id), seen),
-      role: legacy.role.toLowerCase(),
-      content: legacy.content,
-      timestamp: legacy.createdAt.toISOString(),
-    });
-    if (!message.success) return fail(`message ${legacy.id}: ${message.error.issues[0]?.message ?? 'invalid'}`);
-    if (message.data.content.length === 0 || message.data.content.length > 16_000) {
-      return fail(`message ${legacy.id}: content must be 1–16000 characters`);
-    }
-    messages.push(message.data);
-  }
-  const document = {
-    v: 1 as const,
-    messages: fitWindow(messages, settings.maxMessages),
-    expiresAt: new Date(newest.createdAt.getTime() + settings.ttlSeconds * 1000).toISOString(),
-  };
-  // The store keeps the key a little longer than the history lives, as the chat service does.
-  return { kind: 'write', document, ttlSeconds: ttlSeconds + HISTORY_GRACE_SECONDS };
-}
-
-/** Legacy ids that our id rules reject get a stable derived id (so re-runs derive the same one). */
-function messageId(legacyId: string): string {
-  return ID_PATTERN.test(legacyId) ? legacyId : `legacy-${createHash('sha256').update(legacyId).digest('hex').slice(0, 32)}`;
-}
-
-function uniqueId(id: string, seen: Set<string>): string {
-  let candidate = id;
-  for (let n = 2; seen.has(candidate); n += 1) candidate = `${id.slice(0, 120)}-dup${n}`;
-  seen.add(candidate);
-  return candidate;
-}
-
 function tally(outcomes: Outcome[]): Counts {
   const counts = { ...ZERO };
   for (const outcome of outcomes) counts[outcome.kind] += 1;
   return counts;
-}
-
-/** A checksum of what a reader sees of each message: id, role, content and time. */
-export function checksum(messages: readonly ChatMessage[]): string {
-  const hash = createHash('sha256');
-  for (const m of messages) hash.update(JSON.stringify([m.id, m.role, m.content, m.timestamp]));
-  return hash.digest('hex');
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { historyKey } from '../../shared/chat/chat-history-service.js';
 import { historyDocumentSchema } from '../../shared/chat/chat-schemas.js';
 import type { StateStore } from '../../shared/state/port.js';
-import { checksum, type MigrationSettings, prepareHistory } from './migrate.js';
+import type { MigrationSettings } from './migrate.js';
+import { checksum, prepareHistory } from './prepare.js';
 import type { LegacyHistory } from './source.js';
 
 export interface VerifyReport {
