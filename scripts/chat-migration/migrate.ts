@@ -1,47 +1,21 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { fitWindow, HISTORY_GRACE_SECONDS, historyKey } from '../../shared/chat/chat-history-service.js';
-import { type ChatMessage, chatMessageSchema, historyDocumentSchema } from '../../shared/chat/chat-schemas.js';
+import { historyKey } from '../../shared/chat/chat-history-service.js';
+import { chatMessageSchema } from '../../shared/chat/chat-schemas.js';
 import { AlreadyExists } from '../../shared/errors.js';
-import { ID_PATTERN, keyBuilder } from '../../shared/state/keys.js';
 import type { StateStore } from '../../shared/state/port.js';
+import { addCounts, type Checkpoint, type Counts, loadCheckpoint, type Scan, saveCheckpoint, ZERO } from './checkpoint.js';
+import { checksum, type PreparedDocument, prepareHistory } from './prepare.js';
 import type { LegacyHistory } from './source.js';
 
-export const migrationKey = keyBuilder('migration', 'chat');
-
-export interface Counts {
-  migrated: number;
-  skippedLive: number;
-  skippedExpired: number;
-  failed: number;
-}
-
-export const ZERO: Counts = { migrated: 0, skippedLive: 0, skippedExpired: 0, failed: 0 };
-
-const countsSchema = z.object({
-  migrated: z.number(),
-  skippedLive: z.number(),
-  skippedExpired: z.number(),
-  failed: z.number(),
-});
-
-const checkpointSchema = z.object({
-  v: z.literal(1),
-  runId: z.string(),
-  /** The table and columns the run reads: a run id cannot be resumed against another source. */
-  source: z.string(),
-  lastUserId: z.string().optional(),
-  counts: countsSchema,
-  startedAt: z.string(),
-  updatedAt: z.string(),
-  completedAt: z.string().optional(),
-});
-export type Checkpoint = z.infer<typeof checkpointSchema>;
+export { type Counts, loadCheckpoint, migrationKey, ZERO } from './checkpoint.js';
 
 export interface MigrationSettings {
   runId: string;
   /** Names the table and columns read (see `sourceFingerprint`). */
   source: string;
+  /** The table's OID now: a table dropped and re-created under the same name gets another. */
+  oid: number;
   maxMessages: number;
   /** A history lives this long after its newest message (CHAT_HISTORY_TTL_SECONDS). */
   ttlSeconds: number;
@@ -59,44 +33,104 @@ export interface MigrationStores {
 }
 
 export type Outcome =
-  | { userId: string; kind: 'migrated' | 'skippedLive' | 'skippedExpired' }
-  | { userId: string; kind: 'failed'; reason: string };
+  | { userId: string; kind: 'migrated' | 'alreadyMigrated' | 'skippedLive' | 'skippedExpired' }
+  | { userId: string; kind: 'failed' | 'skippedExisting'; reason: string };
 
 export interface BatchReport {
   users: number;
+  /** This pass so far. */
   counts: Counts;
   lastUserId: string;
   failures: Array<{ userId: string; reason: string }>;
+  skipped: Array<{ userId: string; reason: string }>;
 }
+
+/**
+ * How the source compares with what the run's previous pass scanned: `recreated` when the table's
+ * OID changed, `unknown` when the previous pass predates fingerprints.
+ */
+export type SourceChange = 'first-pass' | 'unchanged' | 'changed' | 'recreated' | 'unknown';
 
 export interface MigrationResult {
   runId: string;
-  counts: Counts;
-  /** The run had completed before: nothing was read or written. */
-  alreadyCompleted: boolean;
-  resumedAfter?: string;
   dryRun: boolean;
+  /** Which pass over the source this was (1 = the run's first). */
+  pass: number;
+  /** What this invocation did. */
+  counts: Counts;
+  /** The whole pass: with `resumedAfter`, also what the interrupted invocation(s) did. */
+  passCounts: Counts;
+  /** Totals of the run's earlier passes (0 passes on a first run). */
+  earlier: { passes: number; counts: Counts };
+  resumedAfter?: string;
+  /** Why an unfinished pass was started again from the first user instead of resumed. */
+  restartedBecause?: string;
+  source: { oid: number; usersScanned: number; change: SourceChange };
+  /** This invocation found nothing to write and nothing failed. */
+  nothingToDo: boolean;
 }
 
-/** What a migrated history holds: the chat envelope plus a marker naming the run that wrote it. */
-type MigratedDocument = { v: 1; messages: ChatMessage[]; expiresAt: string; migration: { runId: string; at: string } };
+/** What a migrated history holds: the chat envelope plus a marker naming the run and pass that wrote it. */
+type MigratedDocument = PreparedDocument & { migration: { runId: string; pass: number; at: string } };
 
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
-/** The parts of a run that read the checkpoint before any history is read. */
-export async function loadCheckpoint(stores: MigrationStores, runId: string): Promise<Checkpoint | null> {
-  const entry = await stores.checkpoints.get(migrationKey(runId));
-  if (entry === null) return null;
-  const parsed = checkpointSchema.safeParse(entry.value);
-  if (!parsed.success) throw new Error(`checkpoint ${runId} does not parse: ${parsed.error.message}`);
-  return parsed.data;
+/** Where a pass starts: from the first user, or after the last user an interrupted invocation finished. */
+export interface PassStart {
+  pass: number;
+  startedAt: string;
+  counts: Counts;
+  scan: Scan;
+  lastUserId?: string;
+  earlier: Checkpoint['earlier'];
+  restartedBecause?: string;
+}
+
+/**
+ * A run id names the operator's intent (this table into this target). Its checkpoint decides:
+ * none → pass 1; an unfinished pass on the same table (same OID) → resume after its last user; a
+ * completed pass, or an unfinished one whose table was re-created → a new pass over every user.
+ */
+export function planPass(checkpoint: Checkpoint | null, settings: MigrationSettings): PassStart {
+  const fresh = { startedAt: new Date(settings.now()).toISOString(), counts: { ...ZERO }, scan: { oid: settings.oid, users: 0, fingerprint: '' } };
+  if (checkpoint === null) return { ...fresh, pass: 1, earlier: { passes: 0, counts: { ...ZERO } } };
+  const closed = {
+    ...fresh,
+    pass: checkpoint.pass + 1,
+    earlier: { passes: checkpoint.earlier.passes + 1, counts: addCounts(checkpoint.earlier.counts, checkpoint.counts), lastScan: checkpoint.scan },
+  };
+  if (checkpoint.completedAt) return closed;
+  if (checkpoint.scan.oid !== undefined && checkpoint.scan.oid !== settings.oid) {
+    const where = checkpoint.lastUserId === undefined ? '' : ` after user ${JSON.stringify(checkpoint.lastUserId)}`;
+    return {
+      ...closed,
+      restartedBecause: `the table was re-created (OID ${checkpoint.scan.oid} → ${settings.oid}) since pass ${checkpoint.pass} stopped${where}`,
+    };
+  }
+  return {
+    pass: checkpoint.pass,
+    startedAt: checkpoint.startedAt,
+    counts: { ...checkpoint.counts },
+    scan: { ...checkpoint.scan, oid: settings.oid },
+    ...(checkpoint.lastUserId === undefined ? {} : { lastUserId: checkpoint.lastUserId }),
+    earlier: checkpoint.earlier,
+  };
+}
+
+function sourceChange(start: PassStart, scan: Scan): SourceChange {
+  const last = start.earlier.lastScan;
+  if (start.restartedBecause || (last?.oid !== undefined && last.oid !== scan.oid)) return 'recreated';
+  if (last === undefined) return 'first-pass';
+  if (last.oid === undefined) return 'unknown';
+  return last.fingerprint === scan.fingerprint && last.users === scan.users ? 'unchanged' : 'changed';
 }
 
 /**
  * Copies each user's newest messages into `chat:history:{userId}` in the chat envelope, create-only
- * (a history the live app already wrote is never overwritten), with the TTL a live history would
- * have left. Progress is checkpointed after every batch, so a killed run resumes after the last
- * finished batch, and re-writing a user this run already wrote counts as migrated, not as a clash.
+ * (a history already in the target is never overwritten), with the TTL a live history would have
+ * left. Progress is checkpointed after every batch, so a killed run resumes after the last finished
+ * batch. A run whose pass completed scans the whole source again on its next invocation: histories
+ * migrated before are recognised (`alreadyMigrated`), new users are written.
  */
 export async function migrate(
   histories: (afterUserId: string | undefined) => AsyncIterable<LegacyHistory>,
@@ -104,233 +138,152 @@ export async function migrate(
   settings: MigrationSettings,
   onBatch: (report: BatchReport) => void = () => {},
 ): Promise<MigrationResult> {
-  const checkpoint = await loadCheckpoint(stores, settings.runId);
+  const checkpoint = await loadCheckpoint(stores.checkpoints, settings.runId);
   if (checkpoint && checkpoint.source !== settings.source) {
     throw new Error(`run ${settings.runId} was started on ${checkpoint.source}, not ${settings.source}: use another --run-id`);
   }
-  const base = { runId: settings.runId, dryRun: settings.dryRun };
-  if (checkpoint?.completedAt) return { ...base, counts: checkpoint.counts, alreadyCompleted: true };
-
-  const startedAt = checkpoint?.startedAt ?? new Date(settings.now()).toISOString();
-  const counts = { ...(checkpoint?.counts ?? ZERO) };
-  let lastUserId = checkpoint?.lastUserId;
+  const start = planPass(checkpoint, settings);
+  const passCounts = { ...start.counts };
+  let counts = { ...ZERO };
+  let scan = { ...start.scan };
+  let lastUserId = start.lastUserId;
   let batch: LegacyHistory[] = [];
   let batchBytes = 0;
+  const progress = (completedAt?: string): Checkpoint => ({
+    v: 2,
+    runId: settings.runId,
+    source: settings.source,
+    pass: start.pass,
+    ...(lastUserId === undefined ? {} : { lastUserId }),
+    counts: passCounts,
+    scan,
+    startedAt: start.startedAt,
+    updatedAt: new Date(settings.now()).toISOString(),
+    ...(completedAt ? { completedAt } : {}),
+    earlier: start.earlier,
+  });
 
   const flush = async () => {
     if (batch.length === 0) return;
-    const outcomes = await migrateBatch(batch, stores.target, settings);
+    const outcomes = await migrateBatch(batch, stores.target, settings, start.pass);
     const batchCounts = tally(outcomes);
-    for (const key of Object.keys(counts) as Array<keyof Counts>) counts[key] += batchCounts[key];
+    counts = addCounts(counts, batchCounts);
+    Object.assign(passCounts, addCounts(passCounts, batchCounts));
+    scan = { oid: settings.oid, users: scan.users + batch.length, fingerprint: chainFingerprint(scan.fingerprint, batch) };
     lastUserId = batch.at(-1)?.userId;
-    if (!settings.dryRun) await saveCheckpoint(stores, settings, { startedAt, counts, lastUserId });
+    if (!settings.dryRun) await saveCheckpoint(stores.checkpoints, progress());
     onBatch({
       users: batch.length,
-      counts: { ...counts },
+      counts: { ...passCounts },
       lastUserId: lastUserId ?? '',
       failures: outcomes.flatMap((o) => (o.kind === 'failed' ? [{ userId: o.userId, reason: o.reason }] : [])),
+      skipped: outcomes.flatMap((o) => (o.kind === 'skippedExisting' ? [{ userId: o.userId, reason: o.reason }] : [])),
     });
     batch = [];
     batchBytes = 0;
   };
 
-  for await (const history of histories(lastUserId)) {
+  for await (const history of histories(start.lastUserId)) {
     const size = Buffer.byteLength(JSON.stringify(history.messages)) + 512;
     if (batch.length > 0 && (batch.length >= settings.batchUsers || batchBytes + size > MAX_REQUEST_BYTES)) await flush();
     batch.push(history);
     batchBytes += size;
   }
   await flush();
-  if (!settings.dryRun) {
-    await saveCheckpoint(stores, settings, { startedAt, counts, lastUserId, completedAt: new Date(settings.now()).toISOString() });
-  }
-  return { ...base, counts, alreadyCompleted: false, ...(checkpoint?.lastUserId ? { resumedAfter: checkpoint.lastUserId } : {}) };
+  if (!settings.dryRun) await saveCheckpoint(stores.checkpoints, progress(new Date(settings.now()).toISOString()));
+  return {
+    runId: settings.runId,
+    dryRun: settings.dryRun,
+    pass: start.pass,
+    counts,
+    passCounts,
+    earlier: { passes: start.earlier.passes, counts: start.earlier.counts },
+    ...(start.lastUserId === undefined ? {} : { resumedAfter: start.lastUserId }),
+    ...(start.restartedBecause === undefined ? {} : { restartedBecause: start.restartedBecause }),
+    source: { oid: settings.oid, usersScanned: scan.users, change: sourceChange(start, scan) },
+    nothingToDo: counts.migrated === 0 && counts.failed === 0,
+  };
 }
 
-async function migrateBatch(batch: LegacyHistory[], target: StateStore, settings: MigrationSettings): Promise<Outcome[]> {
+/** The previous fingerprint hashed with every user id, message id and time in the batch. */
+function chainFingerprint(previous: string, batch: LegacyHistory[]): string {
+  const hash = createHash('sha256').update(previous);
+  for (const h of batch) hash.update(JSON.stringify([h.userId, h.messages.map((m) => [m.id, m.createdAt.getTime()])]));
+  return hash.digest('hex');
+}
+
+type Write = { userId: string; key: string; value: MigratedDocument; options: { mode: 'create-only'; ttlSeconds: number } };
+
+/** Reads the batch's keys first, writes only the absent ones (create-only), then reads those back. */
+async function migrateBatch(batch: LegacyHistory[], target: StateStore, settings: MigrationSettings, pass: number): Promise<Outcome[]> {
   const outcomes = new Map<string, Outcome>();
-  const writes: Array<{ userId: string; key: string; value: MigratedDocument; options: { mode: 'create-only'; ttlSeconds: number } }> = [];
+  const candidates: Write[] = [];
+  const marker = { runId: settings.runId, pass, at: new Date(settings.now()).toISOString() };
   for (const history of batch) {
     const prepared = prepareHistory(history, settings);
     if (prepared.kind === 'write') {
-      writes.push({
-        userId: history.userId,
-        key: historyKey(history.userId),
-        value: prepared.document,
-        options: { mode: 'create-only', ttlSeconds: prepared.ttlSeconds },
-      });
+      const options = { mode: 'create-only' as const, ttlSeconds: prepared.ttlSeconds };
+      const value = { ...prepared.document, migration: marker };
+      candidates.push({ userId: history.userId, key: historyKey(history.userId), value, options });
     } else {
       outcomes.set(history.userId, prepared.outcome);
     }
   }
-  if (writes.length > 0) {
-    if (!settings.dryRun) {
-      try {
-        await target.saveBulk(writes);
-      } catch (error) {
-        // Some of the batch may be written and some not: the read-back below tells which.
-        if (!(error instanceof AlreadyExists)) throw error;
-      }
+  const writes: Write[] = [];
+  if (candidates.length > 0) {
+    const stored = await target.getBulk(candidates.map((c) => c.key));
+    for (const [i, candidate] of candidates.entries()) {
+      const value = stored[i]?.entry?.value;
+      if (value === undefined) writes.push(candidate);
+      else outcomes.set(candidate.userId, classify(candidate, value, marker));
+    }
+  }
+  if (writes.length > 0 && settings.dryRun) {
+    for (const { userId } of writes) outcomes.set(userId, { userId, kind: 'migrated' });
+  } else if (writes.length > 0) {
+    try {
+      await target.saveBulk(writes);
+    } catch (error) {
+      // Some of the batch may be written and some not (the live app may have written one since
+      // the read): the read-back below tells which.
+      if (!(error instanceof AlreadyExists)) throw error;
     }
     const stored = await target.getBulk(writes.map((w) => w.key));
-    for (const [i, { userId }] of writes.entries()) outcomes.set(userId, classify(userId, stored[i]?.entry?.value, settings));
+    for (const [i, write] of writes.entries()) {
+      const value = stored[i]?.entry?.value;
+      outcomes.set(write.userId, value === undefined ? { userId: write.userId, kind: 'failed', reason: 'the write did not land' } : classify(write, value, marker));
+    }
   }
   return batch.map((history) => outcomes.get(history.userId) ?? { userId: history.userId, kind: 'failed', reason: 'not written' });
 }
 
-/** After the write: ours (this run's marker), the live app's, or missing. A dry run writes nothing. */
-function classify(userId: string, stored: unknown, settings: MigrationSettings): Outcome {
-  if (stored === undefined) {
-    return settings.dryRun ? { userId, kind: 'migrated' } : { userId, kind: 'failed', reason: 'the write did not land' };
-  }
-  const marker = z.object({ migration: z.object({ runId: z.string() }) }).safeParse(stored);
-  if (marker.success && marker.data.migration.runId === settings.runId && !settings.dryRun) return { userId, kind: 'migrated' };
-  return { userId, kind: 'skippedLive' };
-}
+const markedSchema = z.object({
+  messages: z.array(chatMessageSchema),
+  // Markers written before passes existed carry no pass: they came from a run's first pass.
+  migration: z.object({ runId: z.string(), pass: z.number().default(1) }),
+});
 
-type Prepared = { kind: 'write'; document: MigratedDocument; ttlSeconds: number } | { kind: 'outcome'; outcome: Outcome };
-
-/** Validates and converts one legacy history; pure, so a resumed run prepares exactly the same. */
-export function prepareHistory(history: LegacyHistory, settings: Pick<MigrationSettings, 'runId' | 'maxMessages' | 'ttlSeconds' | 'now'>): Prepared {
-  const { userId } = history;
-  const fail = (reason: string): Prepared => ({ kind: 'outcome', outcome: { userId, kind: 'failed', reason } });
-  if (!ID_PATTERN.test(userId)) return fail('user id is not a valid id');
-  const newest = history.messages.at(-1);
-  if (!newest) return fail('no messages');
-  const badTime = history.messages.find((m) => Number.isNaN(m.createdAt.getTime()));
-  if (badTime) return fail(`message ${badTime.id}: created_at is not a valid time`);
-  const ttlSeconds = settings.ttlSeconds - Math.floor((settings.now() - newest.createdAt.getTime()) / 1000);
-  if (ttlSeconds <= 0) return { kind: 'outcome', outcome: { userId, kind: 'skippedExpired' } };
-
-  const seen = new Set<string>();
-  const messages: ChatMessage[] = [];
-  for (const legacy of history.messages.slice(-settings.maxMessages)) {
-    const message = chatMessageSchema.safeParse({
-      id: uniqueId(messageId(legacy.id), seen),
-      role: legacy.role.toLowerCase(),
-      content: legacy.content,
-      timestamp: legacy.createdAt.toISOString(),
-    });
-    if (!message.success) return fail(`message ${legacy.id}: ${message.error.issues[0]?.message ?? 'invalid'}`);
-    if (message.data.content.length === 0 || message.data.content.length > 16_000) {
-      return fail(`message ${legacy.id}: content must be 1–16000 characters`);
-    }
-    messages.push(message.data);
-  }
-  const document: MigratedDocument = {
-    v: 1,
-    messages: fitWindow(messages, settings.maxMessages),
-    expiresAt: new Date(newest.createdAt.getTime() + settings.ttlSeconds * 1000).toISOString(),
-    migration: { runId: settings.runId, at: new Date(settings.now()).toISOString() },
+/**
+ * What the target holds for a user: this pass's write (also one an interrupted invocation of the
+ * same pass made), an earlier migration of the same messages, an earlier migration the source has
+ * moved on from, or a history the live app wrote (the chat service keeps no marker).
+ */
+function classify(write: Write, stored: unknown, marker: { runId: string; pass: number }): Outcome {
+  const { userId } = write;
+  const marked = markedSchema.safeParse(stored);
+  if (!marked.success) return { userId, kind: 'skippedLive' };
+  const by = marked.data.migration;
+  if (by.runId === marker.runId && by.pass === marker.pass) return { userId, kind: 'migrated' };
+  if (checksum(marked.data.messages) === checksum(write.value.messages)) return { userId, kind: 'alreadyMigrated' };
+  return {
+    userId,
+    kind: 'skippedExisting',
+    reason: `migrated before (run ${by.runId}, pass ${by.pass}) and the source now holds other messages for this user: the stored history is kept, not merged`,
   };
-  // The store keeps the key a little longer than the history lives, as the chat service does.
-  return { kind: 'write', document, ttlSeconds: ttlSeconds + HISTORY_GRACE_SECONDS };
-}
-
-/** Legacy ids that our id rules reject get a stable derived id (so re-runs derive the same one). */
-function messageId(legacyId: string): string {
-  return ID_PATTERN.test(legacyId) ? legacyId : `legacy-${createHash('sha256').update(legacyId).digest('hex').slice(0, 32)}`;
-}
-
-function uniqueId(id: string, seen: Set<string>): string {
-  let candidate = id;
-  for (let n = 2; seen.has(candidate); n += 1) candidate = `${id.slice(0, 120)}-dup${n}`;
-  seen.add(candidate);
-  return candidate;
 }
 
 function tally(outcomes: Outcome[]): Counts {
   const counts = { ...ZERO };
   for (const outcome of outcomes) counts[outcome.kind] += 1;
   return counts;
-}
-
-async function saveCheckpoint(
-  stores: MigrationStores,
-  settings: MigrationSettings,
-  progress: { startedAt: string; counts: Counts; lastUserId: string | undefined; completedAt?: string },
-): Promise<void> {
-  const checkpoint: Checkpoint = {
-    v: 1,
-    runId: settings.runId,
-    source: settings.source,
-    ...(progress.lastUserId === undefined ? {} : { lastUserId: progress.lastUserId }),
-    counts: progress.counts,
-    startedAt: progress.startedAt,
-    updatedAt: new Date(settings.now()).toISOString(),
-    ...(progress.completedAt ? { completedAt: progress.completedAt } : {}),
-  };
-  // One writer per run id: the checkpoint is simply overwritten.
-  await stores.checkpoints.save(migrationKey(settings.runId), checkpoint, { mode: 'overwrite' });
-}
-
-export interface VerifyReport {
-  users: number;
-  matching: number;
-  expired: number;
-  live: number;
-  mismatches: Array<{ userId: string; reason: string }>;
-}
-
-/**
- * Compares every user's expected history (from the source, prepared as the migration does) with
- * what the target holds: message count and a checksum of ids, roles, contents and timestamps.
- * Histories the live app owns are reported, not compared.
- */
-export async function verify(
-  histories: AsyncIterable<LegacyHistory>,
-  target: StateStore,
-  settings: Pick<MigrationSettings, 'runId' | 'maxMessages' | 'ttlSeconds' | 'now' | 'batchUsers'>,
-): Promise<VerifyReport> {
-  const report: VerifyReport = { users: 0, matching: 0, expired: 0, live: 0, mismatches: [] };
-  let batch: LegacyHistory[] = [];
-  const check = async () => {
-    const stored = await target.getBulk(batch.map((h) => historyKey(h.userId)));
-    for (const [i, history] of batch.entries()) {
-      report.users += 1;
-      const prepared = prepareHistory(history, settings);
-      const value = stored[i]?.entry?.value;
-      if (prepared.kind === 'outcome') {
-        if (prepared.outcome.kind === 'skippedExpired' && value === undefined) report.expired += 1;
-        else if (prepared.outcome.kind === 'failed') report.mismatches.push({ userId: history.userId, reason: prepared.outcome.reason });
-        else report.live += 1;
-        continue;
-      }
-      const migrated = z.object({ migration: z.object({ runId: z.string() }), expiresAt: z.string() }).safeParse(value);
-      if (value !== undefined && !migrated.success) {
-        report.live += 1;
-        continue;
-      }
-      if (migrated.success && Date.parse(migrated.data.expiresAt) <= settings.now()) {
-        report.expired += 1; // expired since, and kept by the store only for its grace period
-        continue;
-      }
-      const document = historyDocumentSchema.safeParse(value);
-      if (!document.success) {
-        report.mismatches.push({ userId: history.userId, reason: value === undefined ? 'missing in the target' : 'does not parse' });
-        continue;
-      }
-      const expected = prepared.document.messages;
-      if (document.data.messages.length !== expected.length) {
-        report.mismatches.push({ userId: history.userId, reason: `count ${document.data.messages.length} ≠ ${expected.length}` });
-      } else if (checksum(document.data.messages) !== checksum(expected)) {
-        report.mismatches.push({ userId: history.userId, reason: 'checksum differs' });
-      } else {
-        report.matching += 1;
-      }
-    }
-    batch = [];
-  };
-  for await (const history of histories) {
-    batch.push(history);
-    if (batch.length >= settings.batchUsers) await check();
-  }
-  if (batch.length > 0) await check();
-  return report;
-}
-
-function checksum(messages: ChatMessage[]): string {
-  const hash = createHash('sha256');
-  for (const m of messages) hash.update(JSON.stringify([m.id, m.role, m.content, m.timestamp]));
-  return hash.digest('hex');
 }

@@ -71,6 +71,17 @@ function newestPerUserQuery({ table, columns: c }: LegacyTable): string {
     ORDER BY uid COLLATE "C", created_at, id`;
 }
 
+/**
+ * The table's OID: it identifies this table, so a table dropped and re-created under the same name
+ * (a refreshed copy) reads as another source. Fails plainly when the table does not exist.
+ */
+export async function tableOid(client: pg.Client, source: LegacyTable): Promise<number> {
+  const { rows } = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid::int8 AS oid', [quoteIdentifier(source.table)]);
+  const oid = rows[0]?.oid;
+  if (oid === null || oid === undefined) throw new Error(`table ${source.table} does not exist in the source database`);
+  return Number(oid);
+}
+
 export async function countUsers(client: pg.Client, source: LegacyTable, afterUserId: string | undefined): Promise<number> {
   const c = source.columns;
   const { rows } = await client.query<{ users: string }>(

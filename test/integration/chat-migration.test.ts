@@ -115,7 +115,17 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const expired = USERS / EXPIRED_EVERY;
-    expect(summaryOf(run)).toMatchObject({ migrated: USERS - expired, skippedLive: 0, skippedExpired: expired, failed: 0, alreadyCompleted: false });
+    expect(summaryOf(run)).toMatchObject({
+      migrated: USERS - expired,
+      alreadyMigrated: 0,
+      skippedLive: 0,
+      skippedExpired: expired,
+      failed: 0,
+      pass: 1,
+      nothingToDo: false,
+      earlier: { passes: 0, migrated: 0 },
+      source: { table, change: 'first-pass', usersScanned: USERS },
+    });
     expect(verifyOf(run)).toMatchObject({ users: USERS, matching: USERS - expired, expired, live: 0, mismatched: 0 });
 
     const appId = `mig-a-${userPrefix}`;
@@ -140,13 +150,25 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     expect(appended.body.count).toBe(50);
   });
 
-  it('changes nothing when a completed run is run again', async () => {
+  it('re-scans after a completed run, changes nothing on an unchanged source and says there was nothing to do', async () => {
     const appId = `mig-a-${userPrefix}`;
     const untouched = `${userPrefix}-0001`;
     const versionBefore = await redis.hget(`${appId}||chat:history:${untouched}`, 'version');
     const run = await runCli(stack.sidecar.port, ['--table', table, '--run-id', 'full-run']);
     expect(run.code).toBe(0);
-    expect(summaryOf(run)).toMatchObject({ alreadyCompleted: true, migrated: USERS - USERS / EXPIRED_EVERY });
+    const expired = USERS / EXPIRED_EVERY;
+    // This run's counts, not the first run's: user 0044 was appended to through the app above.
+    expect(summaryOf(run)).toMatchObject({
+      pass: 2,
+      nothingToDo: true,
+      migrated: 0,
+      alreadyMigrated: USERS - expired - 1,
+      skippedLive: 1,
+      skippedExpired: expired,
+      earlier: { passes: 1, migrated: USERS - expired },
+      source: { change: 'unchanged', usersScanned: USERS },
+    });
+    expect(summaryOf(run)?.msg).toMatch(/^Nothing to do: no new histories to migrate, 520 users scanned/);
     expect(await redis.hget(`${appId}||chat:history:${untouched}`, 'version')).toBe(versionBefore);
     expect(versionBefore).toBe('1');
   }, 60_000);
@@ -162,13 +184,22 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     child.kill('SIGKILL');
     await once(child, 'exit');
     const checkpoint = await fetch(`${sidecar.url}/v1.0/state/statestore-durable/migration:chat:killed-run`);
-    const progress = (await checkpoint.json()) as { completedAt?: string; lastUserId?: string };
+    const progress = (await checkpoint.json()) as { completedAt?: string; lastUserId?: string; counts: unknown };
     expect(progress.completedAt).toBeUndefined();
     expect(progress.lastUserId).toBeDefined();
 
     const resumed = await runCli(sidecar.port, ['--table', table, '--run-id', 'killed-run', '--batch', '10', '--verify']);
     expect(resumed.code).toBe(0);
-    expect(summaryOf(resumed)).toMatchObject({ resumedAfter: progress.lastUserId, failed: 0, migrated: USERS - USERS / EXPIRED_EVERY });
+    const before = progress.counts as { migrated: number; skippedExpired: number };
+    expect(before.migrated).toBeGreaterThan(0);
+    // This run's counts at the top level, the whole pass (with the killed run's part) in passCounts.
+    expect(summaryOf(resumed)).toMatchObject({
+      resumedAfter: progress.lastUserId,
+      pass: 1,
+      failed: 0,
+      migrated: USERS - USERS / EXPIRED_EVERY - before.migrated,
+      passCounts: { migrated: USERS - USERS / EXPIRED_EVERY, skippedExpired: USERS / EXPIRED_EVERY, alreadyMigrated: 0 },
+    });
     expect(verifyOf(resumed)).toMatchObject({ mismatched: 0 });
     for (const user of userIds()) {
       const [interrupted, uninterrupted] = await Promise.all([storedHistory(appId, user), storedHistory(`mig-a-${userPrefix}`, user)]);
@@ -211,6 +242,108 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     expect(summaryOf(run)).toMatchObject({ skippedLive: 1, migrated: USERS - USERS / EXPIRED_EVERY - 1 });
     expect(await storedHistory(appId, live)).toEqual(liveHistory);
   }, 60_000);
+
+  describe('re-runs with the default run id after the source changed', () => {
+    // A small table of its own, under one name throughout: the default run id comes from source and table.
+    const reloaded = `${table}_reloaded`;
+    const base = Date.now() - 3600_000;
+    const appId = `mig-a-${userPrefix}`;
+    const oldUsers = Array.from({ length: 20 }, (_, i) => `${userPrefix}-old-${i}`);
+    const newUsers = Array.from({ length: 15 }, (_, i) => `${userPrefix}-new-${i}`);
+    const addedUsers = Array.from({ length: 10 }, (_, i) => `${userPrefix}-added-${i}`);
+    /** Three messages per user, at fixed times, so the same rows loaded again are the same history. */
+    const load = async (users: string[], content = 'first load', first = 0) => {
+      const rows = users.flatMap((user, u) =>
+        [1, 2, 3].map((m) => [`${user}-${m}`, user, m % 2 ? 'user' : 'assistant', `${content} ${m}`, new Date(base + (first + u) * 1000 + m * 10)]),
+      );
+      await db.query(
+        `INSERT INTO ${reloaded} (id, user_id, role, content, created_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
+        [0, 1, 2, 3, 4].map((column) => rows.map((row) => row[column])),
+      );
+    };
+    const recreate = async () => {
+      await db.query(`DROP TABLE IF EXISTS ${reloaded}`);
+      await db.query(`CREATE TABLE ${reloaded} (id text PRIMARY KEY, user_id text NOT NULL, role text NOT NULL, content text NOT NULL, created_at timestamptz NOT NULL)`);
+    };
+    const version = (user: string) => redis.hget(`${appId}||chat:history:${user}`, 'version');
+    const served = async (user: string) => {
+      const page = await call('GET', `${stack.api}/users/${user}/chat/messages?limit=50`, { user });
+      expect(page.status).toBe(200);
+      return page.body.messages.map((m: { content: string }) => m.content);
+    };
+    const skippedUsers = (run: Run) => run.lines.filter((l) => l.event === 'user-skipped-existing').map((l) => l.userId);
+    let oldVersions: Array<string | null> = [];
+    let oldHistories: unknown[] = [];
+
+    afterAll(async () => {
+      await db.query(`DROP TABLE IF EXISTS ${reloaded}`);
+    });
+
+    it('migrates a table, then after it was dropped and re-created with other users, migrates the new users and leaves the old ones untouched', async () => {
+      await recreate();
+      await load(oldUsers);
+      const first = await runCli(stack.sidecar.port, ['--table', reloaded]);
+      expect(first.code).toBe(0);
+      expect(summaryOf(first)).toMatchObject({ pass: 1, migrated: 20, failed: 0 });
+      oldVersions = await Promise.all(oldUsers.map(version));
+      oldHistories = await Promise.all(oldUsers.map((user) => storedHistory(appId, user)));
+      expect(oldVersions.every((v) => v === '1')).toBe(true);
+
+      // The refreshed copy: new users, old-0 with other messages, old-1 with exactly the same rows.
+      await recreate();
+      await load(newUsers);
+      await load([oldUsers[0] as string], 'reloaded');
+      await load([oldUsers[1] as string], 'first load', 1);
+      const second = await runCli(stack.sidecar.port, ['--table', reloaded]);
+      expect(second.stderr).toBe('');
+      expect(second.code).toBe(0);
+      expect(summaryOf(second)).toMatchObject({
+        pass: 2,
+        nothingToDo: false,
+        migrated: 15,
+        alreadyMigrated: 1,
+        skippedExisting: 1,
+        failed: 0,
+        earlier: { passes: 1, migrated: 20 },
+        source: { table: reloaded, change: 'recreated', usersScanned: 17 },
+      });
+      expect(skippedUsers(second)).toEqual([oldUsers[0]]);
+
+      for (const user of newUsers) expect(await served(user)).toEqual(['first load 1', 'first load 2', 'first load 3']);
+      expect(await Promise.all(oldUsers.map(version))).toEqual(oldVersions);
+      expect(await Promise.all(oldUsers.map((user) => storedHistory(appId, user)))).toEqual(oldHistories);
+      expect(await served(oldUsers[0] as string)).toEqual(['first load 1', 'first load 2', 'first load 3']);
+    }, 120_000);
+
+    it('migrates rows added to the same table after a completed run on the next run', async () => {
+      await load(addedUsers);
+      await db.query(`INSERT INTO ${reloaded} VALUES ($1, $2, 'user', 'a later message', $3)`, [
+        `${newUsers[0]}-4`,
+        newUsers[0],
+        new Date(base + 60_000),
+      ]);
+      const newVersions = await Promise.all(newUsers.map(version));
+      const third = await runCli(stack.sidecar.port, ['--table', reloaded]);
+      expect(third.code).toBe(0);
+      expect(summaryOf(third)).toMatchObject({
+        pass: 3,
+        migrated: 10,
+        alreadyMigrated: 15,
+        skippedExisting: 2,
+        failed: 0,
+        earlier: { passes: 2, migrated: 35 },
+        source: { change: 'changed', usersScanned: 27 },
+      });
+      expect(skippedUsers(third).sort()).toEqual([newUsers[0], oldUsers[0]].sort());
+      for (const user of addedUsers) expect(await served(user)).toEqual(['first load 1', 'first load 2', 'first load 3']);
+      expect(await Promise.all(newUsers.map(version))).toEqual(newVersions);
+      expect(await Promise.all(oldUsers.map(version))).toEqual(oldVersions);
+
+      const fourth = await runCli(stack.sidecar.port, ['--table', reloaded]);
+      expect(fourth.code).toBe(0);
+      expect(summaryOf(fourth)).toMatchObject({ pass: 4, nothingToDo: true, migrated: 0, alreadyMigrated: 25, source: { change: 'unchanged' } });
+    }, 120_000);
+  });
 });
 
 describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat with rows it cannot take', () => {
