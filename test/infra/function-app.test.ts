@@ -26,6 +26,7 @@ import {
  */
 const HOST_SETTINGS = new Set([
   'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
   'AzureWebJobsStorage',
   'AzureWebJobsStorage__accountName',
   'AzureWebJobsStorage__credential',
