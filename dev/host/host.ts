@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { getProgrammingModel, getRegistrations, installCoreShim, type Registration } from './core-shim.js';
+import { getProgrammingModel, getRegistrations, installCoreShim, setCoreLogger, type Registration } from './core-shim.js';
 import type { ProgrammingModel, RpcBindingInfo } from './core-types.js';
 import { invokeHttpFunction, runHooks, type InvocationEnvironment } from './invoke.js';
 import { consoleLogger, type HostLogger } from './log.js';
@@ -237,6 +237,7 @@ export function describeFunctions(host: Host, baseUrl = host.url): string {
 export async function startHost(options: HostOptions): Promise<Host> {
   installCoreShim();
   const logger = options.logger ?? consoleLogger;
+  setCoreLogger(logger);
   for (const file of await resolveFunctionFiles(options.functionFiles)) {
     await import(pathToFileURL(file).href);
   }
