@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { listenOrExplain, parsePort, runMain, stopOnSignals } from './cli.js';
 import { describeFunctions, startHost } from './host/host.js';
-import { applyLocalSettings, readSettingsFile, requestBodySizeLimitSetting } from './host/settings.js';
+import { applyLocalSettings, readSettingsFile, requestBodySizeLimitSetting, routePrefixFromHostJson } from './host/settings.js';
 import { loadStateComponents, startSidecar } from './sidecar/server.js';
 
 /**
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
 
   const manifest = JSON.parse(await readFile(resolve(projectRoot, 'package.json'), 'utf8'));
   const host = await listenOrExplain('--port', port, () =>
-    startHost({ port, functionFiles: [resolve(projectRoot, manifest.main)] }),
+    startHost({ port, functionFiles: [resolve(projectRoot, manifest.main)], routePrefix: routePrefixFromHostJson(projectRoot) }),
   ).catch(async (error: unknown) => {
     await sidecar.close();
     throw error;

@@ -123,9 +123,12 @@ function lookupRoute(routes: RouteEntry[], pathname: string, method: string): Ro
 // RFC 9110 `uri-host [":" port]`: an IP literal in brackets or a reg-name, never user info.
 const validHost = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
 
-/** The request URL, or undefined when the Host header is not a valid authority (Kestrel: 400). */
+/**
+ * The request URL, or undefined when the Host header is not a valid authority (Kestrel: 400). An
+ * empty Host is valid, as in Kestrel: the URL then names the address the host listens on.
+ */
 function requestUrl(req: IncomingMessage, fallbackHost: string): URL | undefined {
-  const host = req.headers.host ?? fallbackHost;
+  const host = req.headers.host || fallbackHost;
   if (!validHost.test(host)) return undefined;
   try {
     return new URL(req.url ?? '/', `http://${host}`);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listenOrExplain, parsePort, runMain, stopOnSignals } from '../cli.js';
 import { describeFunctions, startHost } from './host.js';
-import { applyLocalSettings } from './settings.js';
+import { applyLocalSettings, routePrefixFromHostJson } from './settings.js';
 
 const usage = `Usage: host [--port 7071] [--host 127.0.0.1] [--functions <glob>]...
   --port       port to listen on (default 7071; 0 = any free port)
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const functionFiles = values.functions ?? [await defaultFunctionsGlob()];
   const port = parsePort(values.port);
   applyLocalSettings(process.cwd());
-  const host = await listenOrExplain('--port', port, () => startHost({ port, host: values.host, functionFiles }));
+  const host = await listenOrExplain('--port', port, () => startHost({ port, host: values.host, functionFiles, routePrefix: routePrefixFromHostJson(process.cwd()) }));
   const base = values.host === '127.0.0.1' ? `http://localhost:${host.port}` : host.url;
   process.stdout.write(`${describeFunctions(host, base)}\n`);
   stopOnSignals('the host', () => host.close());

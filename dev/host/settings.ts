@@ -43,3 +43,12 @@ export function applyLocalSettings(dir: string, env: NodeJS.ProcessEnv = process
   for (const name of applied) env[name] = values[name];
   return applied;
 }
+
+/** `extensions.http.routePrefix` of `<dir>/host.json`, as the real host reads it; undefined when unset. */
+export function routePrefixFromHostJson(dir: string): string | undefined {
+  const path = resolve(dir, 'host.json');
+  if (!existsSync(path)) return undefined;
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as { extensions?: { http?: { routePrefix?: unknown } } };
+  const prefix = parsed.extensions?.http?.routePrefix;
+  return typeof prefix === 'string' ? prefix : undefined;
+}

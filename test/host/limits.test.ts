@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHost, type Host } from '../../dev/host/host.js';
-import { applyLocalSettings, requestBodySizeLimit } from '../../dev/host/settings.js';
+import { applyLocalSettings, requestBodySizeLimit, routePrefixFromHostJson } from '../../dev/host/settings.js';
 import { captureLogger } from './capture-logger.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -109,8 +109,8 @@ describe('request body limit', () => {
   });
 });
 
-describe('local.settings.json', () => {
-  it('applies its Values to the environment like func start, leaving variables already set alone', () => {
+describe('local.settings.json and host.json', () => {
+  it('applies Values to the environment like func start (variables already set win) and reads the route prefix', () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-settings-'));
     try {
       const Values = { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '2048', AUTH_MODE: 'trusted-header' };
@@ -119,6 +119,9 @@ describe('local.settings.json', () => {
       expect(applyLocalSettings(dir, env)).toEqual(['FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
       expect(env).toEqual({ AUTH_MODE: 'platform', FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '2048' });
       expect(applyLocalSettings(join(dir, 'absent'), env)).toEqual([]);
+      expect(routePrefixFromHostJson(dir)).toBeUndefined();
+      writeFileSync(join(dir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { http: { routePrefix: '' } } }));
+      expect(routePrefixFromHostJson(dir)).toBe('');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -159,8 +162,8 @@ describe('Host header', () => {
     expect((await fetch(`${host.url}/api/echo/1`)).status).toBe(200);
   });
 
-  it('serves a Host with a port or an IPv6 literal', async () => {
-    for (const value of ['localhost:7071', '[::1]:80', 'example.com']) {
+  it('serves a Host with a port, an IPv6 literal, or an empty one (as Kestrel does)', async () => {
+    for (const value of ['localhost:7071', '[::1]:80', 'example.com', '']) {
       const { socket, closed } = await open();
       socket.write(`GET /api/echo/1 HTTP/1.1\r\nHost: ${value}\r\nConnection: close\r\n\r\n`);
       expect(statusLine(await closed)).toBe('HTTP/1.1 200 OK');
