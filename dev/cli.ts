@@ -7,6 +7,19 @@ export function parsePort(text: string, flag = '--port'): number {
   return port;
 }
 
+/**
+ * Runs `start` (which listens on `port`); when the port is taken, fails with a message naming the
+ * flag that chooses another one instead of a bare EADDRINUSE.
+ */
+export async function listenOrExplain<T>(flag: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw error;
+    throw new Error(`port ${port} is already in use; choose another with ${flag} <port> (${flag} 0 picks a free one)`);
+  }
+}
+
 /** On Ctrl-C or SIGTERM: run `close` once, then exit 0 (1 if closing failed). */
 export function stopOnSignals(what: string, close: () => Promise<void>): void {
   const stop = (signal: NodeJS.Signals): void => {

@@ -7,7 +7,7 @@ import type {
   RpcLogCategory,
   RpcLogLevel,
 } from './core-types.js';
-import { consoleLogger, logAtLevel } from './log.js';
+import { consoleLogger, type HostLogger, logAtLevel } from './log.js';
 
 export const coreModuleName = '@azure/functions-core';
 const shimVersion = '4.0.0-local';
@@ -45,6 +45,7 @@ let programmingModel: ProgrammingModel | undefined;
 const registrations: Registration[] = [];
 const hooks: HookRegistration[] = [];
 let installed = false;
+let coreLogger: HostLogger = consoleLogger;
 
 function removeFrom<T>(list: T[], item: T): void {
   const index = list.indexOf(item);
@@ -72,9 +73,14 @@ const coreApi = {
     return new Disposable(() => removeFrom(hooks, hook));
   },
   log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {
-    logAtLevel(consoleLogger, level, category === 'system' ? `[host] ${message}` : message);
+    logAtLevel(coreLogger, level, category === 'system' ? `[host] ${message}` : message);
   },
 };
+
+/** Where the library's own log lines go (process-wide, like the shim): the last host started. */
+export function setCoreLogger(logger: HostLogger): void {
+  coreLogger = logger;
+}
 
 /**
  * Makes `require('@azure/functions-core')` resolve to the local host's core API, the same way the

@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { getProgrammingModel, getRegistrations, installCoreShim, type Registration } from './core-shim.js';
+import { getProgrammingModel, getRegistrations, installCoreShim, setCoreLogger, type Registration } from './core-shim.js';
 import type { ProgrammingModel, RpcBindingInfo } from './core-types.js';
 import { invokeHttpFunction, runHooks, type InvocationEnvironment } from './invoke.js';
 import { consoleLogger, type HostLogger } from './log.js';
+import { requestBodySizeLimit } from './settings.js';
 import {
   compareRoutePrecedence,
   compileRoute,
@@ -15,7 +16,7 @@ import {
   type CompiledRoute,
   type RouteParams,
 } from './routes.js';
-import { PayloadTooLargeError, readBody, sendEmpty, toHttpTriggerInput, writeHttpResponse } from './rpc-http.js';
+import { PayloadTooLargeError, RequestAbortedError, readBody, sendEmpty, toHttpTriggerInput, writeHttpResponse } from './rpc-http.js';
 
 export interface HostOptions {
   /** 0 or omitted: a free port. */
@@ -26,8 +27,16 @@ export interface HostOptions {
   functionFiles: string[];
   /** Default 'api'; '' serves routes at the root. */
   routePrefix?: string;
-  /** Default 100 MB, the real host's limit; larger bodies get 413. */
+  /**
+   * Larger bodies get 413 before they are read (or, without a Content-Length, as soon as they
+   * grow past it). Default: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT from the environment, else 100 MB,
+   * the real host's default.
+   */
   maxRequestBodyBytes?: number;
+  /** Time allowed for a client to send the request headers; default 30 s (Kestrel's). → 408 and close. */
+  headersTimeoutMs?: number;
+  /** Time allowed for a client to send the whole request, headers and body; default 30 s. → 408 and close. */
+  requestTimeoutMs?: number;
   /** Default: timestamped lines on stdout/stderr. */
   logger?: HostLogger;
 }
@@ -53,12 +62,10 @@ interface RouteEntry extends HostedFunction {
   triggerBindingName: string;
 }
 
-type RouteLookup =
-  | { kind: 'found'; entry: RouteEntry; params: RouteParams }
-  | { kind: 'method-not-allowed'; allow: string[] }
-  | { kind: 'not-found' };
+type RouteLookup = { kind: 'found'; entry: RouteEntry; params: RouteParams } | { kind: 'not-found' };
 
-const defaultBodyLimit = 100 * 1024 * 1024;
+const defaultHeadersTimeoutMs = 30_000;
+const defaultRequestTimeoutMs = 30_000;
 
 async function resolveFunctionFiles(patterns: string[]): Promise<string[]> {
   const files = new Set<string>();
@@ -100,20 +107,31 @@ function buildRouteTable(routePrefix: string, logger: HostLogger): RouteEntry[] 
   return entries.sort((a, b) => compareRoutePrecedence(a.compiled, b.compiled));
 }
 
+/**
+ * A route that exists but does not serve the method is not found either: the real host routes on
+ * method and path together and answers 404, never 405 (Azure/azure-functions-host#10098).
+ */
 function lookupRoute(routes: RouteEntry[], pathname: string, method: string): RouteLookup {
-  const allow = new Set<string>();
   for (const entry of routes) {
+    if (entry.methods.length > 0 && !entry.methods.includes(method)) continue;
     const params = entry.compiled.match(pathname);
-    if (!params) continue;
-    if (entry.methods.length === 0 || entry.methods.includes(method)) return { kind: 'found', entry, params };
-    for (const m of entry.methods) allow.add(m);
+    if (params) return { kind: 'found', entry, params };
   }
-  return allow.size > 0 ? { kind: 'method-not-allowed', allow: [...allow].sort() } : { kind: 'not-found' };
+  return { kind: 'not-found' };
 }
 
+// RFC 9110 `uri-host [":" port]`: an IP literal in brackets or a reg-name, never user info.
+const validHost = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
+
+/**
+ * The request URL, or undefined when the Host header is not a valid authority (Kestrel: 400). An
+ * empty Host is valid, as in Kestrel: the URL then names the address the host listens on.
+ */
 function requestUrl(req: IncomingMessage, fallbackHost: string): URL | undefined {
+  const host = req.headers.host || fallbackHost;
+  if (!validHost.test(host)) return undefined;
   try {
-    return new URL(req.url ?? '/', `http://${req.headers.host ?? fallbackHost}`);
+    return new URL(req.url ?? '/', `http://${host}`);
   } catch {
     return undefined;
   }
@@ -175,12 +193,12 @@ async function handleRequest(ctx: RequestContext, req: IncomingMessage, res: Ser
   if (!url) return sendEmpty(res, 400);
   const lookup = lookupRoute(ctx.routes, url.pathname, (req.method ?? 'GET').toUpperCase());
   if (lookup.kind === 'not-found') return sendEmpty(res, 404);
-  if (lookup.kind === 'method-not-allowed') return sendEmpty(res, 405, { allow: lookup.allow.join(', ') });
   try {
     await invoke(ctx, req, res, url, lookup);
   } catch (error) {
-    if (!(error instanceof PayloadTooLargeError)) throw error;
-    sendEmpty(res, 413, { connection: 'close' });
+    if (error instanceof PayloadTooLargeError) return sendEmpty(res, 413, { connection: 'close' });
+    if (error instanceof RequestAbortedError) return;
+    throw error;
   }
 }
 
@@ -222,6 +240,7 @@ export function describeFunctions(host: Host, baseUrl = host.url): string {
 export async function startHost(options: HostOptions): Promise<Host> {
   installCoreShim();
   const logger = options.logger ?? consoleLogger;
+  setCoreLogger(logger);
   for (const file of await resolveFunctionFiles(options.functionFiles)) {
     await import(pathToFileURL(file).href);
   }
@@ -234,10 +253,18 @@ export async function startHost(options: HostOptions): Promise<Host> {
   const ctx: RequestContext = {
     routes,
     env: programmingModel && { programmingModel, logger, appHookData },
-    bodyLimit: options.maxRequestBodyBytes ?? defaultBodyLimit,
+    bodyLimit: options.maxRequestBodyBytes ?? requestBodySizeLimit(process.env, logger),
     listenHost,
   };
-  const server = createServer((req, res) => {
+  const headersTimeout = options.headersTimeoutMs ?? defaultHeadersTimeoutMs;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? defaultRequestTimeoutMs, headersTimeout);
+  const serverOptions = {
+    headersTimeout,
+    requestTimeout,
+    // Node checks both timeouts on this interval (30 s by default, which would double them).
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+  };
+  const server = createServer(serverOptions, (req, res) => {
     handleRequest(ctx, req, res).catch((error: unknown) => {
       logger.error(`Host error: ${describeError(error)}`);
       sendEmpty(res, 500);

@@ -1,11 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePort, runMain, stopOnSignals } from '../cli.js';
+import { listenOrExplain, parsePort, runMain, stopOnSignals } from '../cli.js';
 import { describeFunctions, startHost } from './host.js';
+import { applyLocalSettings, routePrefixFromHostJson } from './settings.js';
 
 const usage = `Usage: host [--port 7071] [--host 127.0.0.1] [--functions <glob>]...
-  --functions defaults to the "main" glob of ./package.json.`;
+  --port       port to listen on (default 7071; 0 = any free port)
+  --host       address to listen on (default 127.0.0.1)
+  --functions  function files (default: the "main" glob of ./package.json)
+  Settings come from the environment, then ./local.settings.json "Values", like func start.`;
 
 async function defaultFunctionsGlob(): Promise<string> {
   const manifest = JSON.parse(await readFile(resolve('package.json'), 'utf8')) as { main?: unknown };
@@ -27,7 +31,9 @@ async function main(): Promise<void> {
     return;
   }
   const functionFiles = values.functions ?? [await defaultFunctionsGlob()];
-  const host = await startHost({ port: parsePort(values.port), host: values.host, functionFiles });
+  const port = parsePort(values.port);
+  applyLocalSettings(process.cwd());
+  const host = await listenOrExplain('--port', port, () => startHost({ port, host: values.host, functionFiles, routePrefix: routePrefixFromHostJson(process.cwd()) }));
   const base = values.host === '127.0.0.1' ? `http://localhost:${host.port}` : host.url;
   process.stdout.write(`${describeFunctions(host, base)}\n`);
   stopOnSignals('the host', () => host.close());

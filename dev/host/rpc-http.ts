@@ -9,27 +9,46 @@ export class PayloadTooLargeError extends Error {
   }
 }
 
-/** Reads the whole request body, untouched. Past the limit the rest is drained and discarded. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  if (Number(req.headers['content-length']) > limit) {
-    req.resume();
-    return Promise.reject(new PayloadTooLargeError(limit));
+/** The client went away (or was timed out by the server) before its body arrived. */
+export class RequestAbortedError extends Error {
+  constructor() {
+    super('The client closed the connection before sending the whole body');
+    this.name = 'RequestAbortedError';
   }
+}
+
+/**
+ * Reads the whole request body, untouched, holding at most `limit` bytes. A declared
+ * Content-Length over the limit is refused before a byte is read; a body without one (chunked) is
+ * refused as soon as it grows past the limit. Either way nothing more is read: the caller answers
+ * 413 and closes the connection, as Kestrel does under the real host.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  if (Number(req.headers['content-length']) > limit) return Promise.reject(new PayloadTooLargeError(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (error: Error): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.pause();
+      reject(error);
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        reject(new PayloadTooLargeError(limit));
-        return;
-      }
-      chunks.push(chunk);
+      if (size > limit) stop(new PayloadTooLargeError(limit));
+      else chunks.push(chunk);
     };
+    const onEnd = (): void => {
+      req.off('close', onClose);
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onClose = (): void => stop(new RequestAbortedError());
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+    req.once('error', () => undefined);
   });
 }
 

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningProcess, startProcess } from '../support/process.js';
 import { missing } from '../support/services.js';
@@ -36,6 +37,29 @@ describe('npm start', () => {
     expect(await response.json()).toEqual({ status: 'ok', stores: { statestore: 'ok', 'statestore-durable': 'ok' } });
   });
 
+  it('refuses a 100 MiB body with 413 before reading it (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT from local.settings.example.json)', async () => {
+    const { port } = new URL(apiUrl(app.output()));
+    const socket = connect(Number(port), '127.0.0.1');
+    let response = '';
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+    socket.on('error', () => undefined);
+    const closed = once(socket, 'close');
+    socket.write(`PUT /api/users/u1/chat/session HTTP/1.1\r\nHost: localhost\r\nx-user-id: u1\r\ncontent-type: application/json\r\ncontent-length: ${100 * 1024 * 1024}\r\n\r\n`);
+    await closed;
+    expect(response).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
+  it('leaves bodies just over 256 KiB to the app, which answers its JSON 413 with a correlation id', async () => {
+    const response = await fetch(`${apiUrl(app.output())}/users/u1/chat/session`, {
+      method: 'PUT',
+      headers: { 'x-user-id': 'u1', 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(256 * 1024) }),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('x-correlation-id')).toBeTruthy();
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+  });
+
   it('stops cleanly on Ctrl-C', async () => {
     expect(await app.stop('SIGINT')).toBe(0);
   });
@@ -55,6 +79,41 @@ describe('npm start with a bad setting', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
     expect(stderr).toMatch(/CHAT_HISTORY_MAX_MESSAGES: .*"lots"/);
+  });
+});
+
+describe('npm start on the command line', () => {
+  async function run(args: string[]): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, ['dist/dev/start.js', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += String(chunk)));
+    child.stderr?.on('data', (chunk) => (output += String(chunk)));
+    const [code] = await once(child, 'exit');
+    return { code, output };
+  }
+
+  it('lists every flag under --help', async () => {
+    const { code, output } = await run(['--help']);
+    expect(code).toBe(0);
+    for (const flag of ['--port', '--dapr-port', '--app-id', '--components', '--backends', '--help']) {
+      expect(output).toContain(flag);
+    }
+  });
+
+  it.each([
+    ['--dapr-port', (port: number) => ['--port', '0', '--dapr-port', String(port)]],
+    ['--port', (port: number) => ['--port', String(port), '--dapr-port', '0']],
+  ])('names %s when its port is taken', async (flag, args) => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const { code, output } = await run(args(port));
+      expect(code).toBe(1);
+      expect(output).toContain(`port ${port} is already in use; choose another with ${flag} <port>`);
+    } finally {
+      blocker.close();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -52,5 +53,26 @@ describe('host CLI', () => {
     child.kill('SIGINT');
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
+  });
+
+  it('lists its flags under --help', async () => {
+    const { child, output } = startCli(['--help'], projectRoot);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    for (const flag of ['--port', '--host', '--functions']) expect(output()).toContain(flag);
+  });
+
+  it('names --port when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const { child, output } = startCli(['--port', String(port), '--functions', 'test/host/fixtures/echo.ts'], projectRoot);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(output()).toContain(`port ${port} is already in use; choose another with --port <port>`);
+    } finally {
+      blocker.close();
+    }
   });
 });

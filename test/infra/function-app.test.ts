@@ -30,13 +30,13 @@ import {
  */
 const HOST_SETTINGS = new Set([
   'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
   'AzureWebJobsStorage',
   'AzureWebJobsStorage__accountName',
   'AzureWebJobsStorage__credential',
   'AzureWebJobsStorage__clientId',
   'AzureWebJobsSecretStorageType',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
-  'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
 ]);
 
 const schemaNames = Object.keys(settingsSchema.shape).sort();
@@ -152,6 +152,11 @@ describe('the function app', () => {
     expect(limit).toMatch(/^\d+$/);
     expect(Number(limit)).toBeGreaterThan(MAX_BODY_BYTES);
     expect(Number(limit)).toBeLessThanOrEqual(MAX_BODY_BYTES + 16 * 1024);
+  });
+
+  it('gives the local host the same request body limit as the Azure host', () => {
+    const example = JSON.parse(readFileSync(resolve(projectRoot, 'local.settings.example.json'), 'utf8'));
+    expect(example.Values.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).toBe(env.get('FUNCTIONS_REQUEST_BODY_SIZE_LIMIT'));
   });
 
   it('runs a Functions image until azd deploys the real one: the Dockerfile\'s base image', () => {
