@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
-import { NotFound } from '../errors.js';
+import { Conflict, NotFound, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';
+import { parseStored, type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateStore } from '../state/port.js';
 import { type PutSessionInput, type SessionDocument, sessionDocumentSchema } from './session-schemas.js';
@@ -15,6 +15,12 @@ export const sessionKey = keyBuilder('session', 'auth');
  */
 export const EXPIRY_GRACE_SECONDS = 60;
 const TOMBSTONE_SECONDS = 300;
+/**
+ * A sliding session is extended by a read only once this fraction of its TTL has passed since it
+ * was last written: most reads then write nothing (one store call), and the expiry a reader sees
+ * is at most a tenth of the TTL short of a full TTL.
+ */
+export const EXTEND_AFTER = 0.1;
 
 export interface SessionView {
   sessionId: string;
@@ -29,6 +35,12 @@ export interface SessionsService {
 }
 
 const notFound = () => new NotFound('No such session.');
+
+const view = (sessionId: string, doc: { data: Record<string, unknown>; expiresAt: string }): SessionView => ({
+  sessionId,
+  data: doc.data,
+  expiresAt: doc.expiresAt,
+});
 
 /** How long the store keeps what is written: a live session its TTL plus the grace, a tombstone a while. */
 const storeTtl = (doc: SessionDocument) => (doc.kind === 'live' ? doc.ttlSeconds + EXPIRY_GRACE_SECONDS : TOMBSTONE_SECONDS);
@@ -47,6 +59,10 @@ export function createSessionsService({ store, clock }: { store: StateStore; clo
 
   const renewed = (doc: { ttlSeconds: number }) => new Date(clock.now() + doc.ttlSeconds * 1000).toISOString();
 
+  /** More than EXTEND_AFTER of the TTL has passed since the session was last written (its expiry then was now + TTL). */
+  const dueForExtension = (doc: { ttlSeconds: number; expiresAt: string }) =>
+    clock.now() - (Date.parse(doc.expiresAt) - doc.ttlSeconds * 1000) > doc.ttlSeconds * 1000 * EXTEND_AFTER;
+
   return {
     async put(sessionId, owner, input, log) {
       const expiresAt = renewed(input);
@@ -60,16 +76,24 @@ export function createSessionsService({ store, clock }: { store: StateStore; clo
     },
 
     async get(sessionId, caller, log) {
-      // One read; a sliding session is then moved forward with compare-and-set on that read.
-      const outcome = await update(sessionId, (current) => {
-        if (!isLive(current) || current.owner !== caller) throw notFound();
-        if (!current.sliding) return { result: current };
-        const slid = { ...current, expiresAt: renewed(current) };
-        return { write: slid, result: slid };
-      });
-      const { data, expiresAt, sliding } = outcome.result;
-      if (sliding) log.debug({ expiresAt }, 'sliding session extended');
-      return { sessionId, data, expiresAt };
+      // One read. A sliding session is moved forward only when a tenth of its TTL has passed since
+      // it last was, with one compare-and-set on that read; losing that race (another read or a
+      // write moved it first) or failing it answers with what was read: a GET never answers 409.
+      const key = sessionKey(sessionId);
+      const entry = await store.get(key);
+      const current = entry === null ? null : parseStored(sessionDocumentSchema, key, entry.value);
+      if (entry === null || !isLive(current) || current.owner !== caller) throw notFound();
+      if (!current.sliding || !dueForExtension(current)) return view(sessionId, current);
+      const slid = { ...current, expiresAt: renewed(current) };
+      try {
+        await store.save(key, slid, { mode: 'compare-and-set', etag: entry.etag, ttlSeconds: storeTtl(slid) });
+      } catch (error) {
+        if (!(error instanceof Conflict || error instanceof Unavailable)) throw error;
+        log.info({ err: error }, 'sliding session not extended; answering what was read');
+        return view(sessionId, current);
+      }
+      log.debug({ expiresAt: slid.expiresAt }, 'sliding session extended');
+      return view(sessionId, slid);
     },
 
     async delete(sessionId, caller, log) {

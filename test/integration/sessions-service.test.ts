@@ -71,11 +71,11 @@ describe('the sessions service over time', () => {
   it('keeps a deleted session deleted even if a sliding read was in flight', async () => {
     const { sessions } = setup();
     const id = uniqueId('sess-race-00000');
-    await sessions.put(id, 'alice', { data: {}, ttlSeconds: 60, sliding: true }, log);
-    // The owner logs out right after the sliding read has loaded the session for its write.
+    await sessions.put(id, 'alice', { data: { s: 1 }, ttlSeconds: 60, sliding: true }, log);
+    // The owner logs out right after a sliding read (due to extend: 10 s of 60 have passed) loaded the session.
     let reads = 0;
     const racing = createSessionsService({
-      clock: { now: () => Date.now() },
+      clock: { now: () => Date.now() + 10_000 },
       store: {
         ...stores.hot,
         async get(key) {
@@ -86,7 +86,48 @@ describe('the sessions service over time', () => {
         },
       },
     });
-    await expect(racing.get(id, 'alice', log)).rejects.toBeInstanceOf(NotFound);
+    // The read came before the delete, so it answers what it read; its extension loses to the delete.
+    expect((await racing.get(id, 'alice', log)).data).toEqual({ s: 1 });
     await expect(sessions.get(id, 'alice', log)).rejects.toBeInstanceOf(NotFound);
+    expect((await stores.hot.get(sessionKey(id)))?.value).toEqual({ kind: 'deleted' });
+  });
+});
+
+describe('sliding session reads', () => {
+  const stores = useStores();
+  const journal = () => stores.sidecar.journal;
+
+  it('extends only once a tenth of the TTL has passed: a read before that is one store call and writes nothing', async () => {
+    const clock = { at: Date.now(), now: () => clock.at };
+    const sessions = createSessionsService({ store: stores.hot, clock });
+    const id = uniqueId('sess-tenth-0000');
+    const { expiresAt } = await sessions.put(id, 'alice', { data: {}, ttlSeconds: 600, sliding: true }, log);
+
+    clock.at += 60_000; // exactly a tenth
+    journal().reset();
+    expect((await sessions.get(id, 'alice', log)).expiresAt).toBe(expiresAt);
+    expect(journal().stateCalls()).toBe(1);
+    expect(journal().counts()['save:statestore']).toBeUndefined();
+
+    clock.at += 1000; // now more than a tenth
+    journal().reset();
+    const extended = await sessions.get(id, 'alice', log);
+    expect(extended.expiresAt).toBe(new Date(clock.at + 600_000).toISOString());
+    expect(journal().stateCalls()).toBe(2);
+    expect((await stores.hot.get(sessionKey(id)))?.value).toMatchObject({ expiresAt: extended.expiresAt });
+  });
+
+  it('answers 150 concurrent reads of one sliding session with 200, none with 409, and extends it', async () => {
+    const clock = { at: Date.now(), now: () => clock.at };
+    const sessions = createSessionsService({ store: stores.hot, clock });
+    const id = uniqueId('sess-crowd-0000');
+    const { expiresAt } = await sessions.put(id, 'alice', { data: { n: 1 }, ttlSeconds: 600, sliding: true }, log);
+    clock.at += 120_000; // every read is due to extend
+    const outcomes = await Promise.allSettled(Array.from({ length: 150 }, () => sessions.get(id, 'alice', log)));
+    const rejected = outcomes.filter((o) => o.status === 'rejected');
+    expect(rejected).toEqual([]);
+    for (const o of outcomes) if (o.status === 'fulfilled') expect(o.value.data).toEqual({ n: 1 });
+    const stored = (await stores.hot.get(sessionKey(id)))?.value as { expiresAt: string };
+    expect(Date.parse(stored.expiresAt)).toBeGreaterThan(Date.parse(expiresAt));
   });
 });
