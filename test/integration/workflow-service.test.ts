@@ -18,12 +18,12 @@ describe('the workflow service with a clock it does not own', () => {
   function services(hot: StateStore = stores.hot) {
     const clock = { at: Date.now(), now: () => clock.at };
     const tasks = createTasksService({ durable: stores.durable, cache: stores.hot, clock, cacheTtlSeconds: 300 });
-    const chat = createChatHistoryService({ store: stores.hot, clock, settings: { maxMessages: 50, ttlSeconds: 3600 } });
+    const chat = createChatHistoryService({ store: hot, clock, settings: { maxMessages: 50, ttlSeconds: 3600 } });
     const workflow = createWorkflowService({ store: hot, clock, ttlSeconds: TTL, tasks, chat });
     return { clock, tasks, workflow };
   }
 
-  /** A workflow service whose first read of the workflow key waits until `release()`. */
+  /** A workflow service whose first read of the workflow key (alone or in a bulk read) waits until `release()`. */
   function heldAfterRead() {
     let release = () => {};
     const held = new Promise<void>((resolve) => {
@@ -34,16 +34,24 @@ describe('the workflow service with a clock it does not own', () => {
       read = resolve;
     });
     let first = true;
+    const hold = async (keys: readonly string[]) => {
+      if (keys.some((key) => key.startsWith('workflow:')) && first) {
+        first = false;
+        read();
+        await held;
+      }
+    };
     const slow = services({
       ...stores.hot,
       async get(key) {
         const entry = await stores.hot.get(key);
-        if (key.startsWith('workflow:') && first) {
-          first = false;
-          read();
-          await held;
-        }
+        await hold([key]);
         return entry;
+      },
+      async getBulk(keys) {
+        const entries = await stores.hot.getBulk(keys);
+        await hold(keys);
+        return entries;
       },
     });
     return { slow, hasRead, release: () => release() };
