@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../clock.js';
 import { Conflict, NotFound, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +35,9 @@ export interface SessionsService {
   delete(sessionId: string, caller: string, log: Logger): Promise<void>;
 }
 
+/** What JSON keeps of a value, for comparing what we wrote with what is stored. */
+const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
 const notFound = () => new NotFound('No such session.');
 
 const view = (sessionId: string, doc: { data: Record<string, unknown>; expiresAt: string }): SessionView => ({
@@ -54,8 +58,27 @@ export function createSessionsService({ store, clock }: { store: StateStore; clo
   const isLive = (doc: SessionDocument | null): doc is Extract<SessionDocument, { kind: 'live' }> =>
     doc !== null && doc.kind === 'live' && Date.parse(doc.expiresAt) > clock.now();
 
-  const update = <R>(sessionId: string, decide: (current: SessionDocument | null) => UpdateDecision<SessionDocument, R>) =>
-    updateWithRetry({ store, key: sessionKey(sessionId), schema: sessionDocumentSchema, ttlSeconds: storeTtl, decide });
+  /**
+   * A compare-and-set update. A save whose answer was lost (timeout, reset) is read back: `landed`
+   * says whether what is stored now is what we wrote; if not, or if the read fails, the 503 says
+   * the outcome is unknown.
+   */
+  const update = async <R>(
+    sessionId: string,
+    decide: (current: SessionDocument | null) => UpdateDecision<SessionDocument, R>,
+    landed: (stored: SessionDocument | null) => boolean,
+  ): Promise<void> => {
+    const key = sessionKey(sessionId);
+    try {
+      await updateWithRetry({ store, key, schema: sessionDocumentSchema, ttlSeconds: storeTtl, decide });
+    } catch (error) {
+      if (!(error instanceof Unavailable && error.outcomeUnknown)) throw error;
+      const entry = await store.get(key).catch(() => {
+        throw error;
+      });
+      if (!landed(entry === null ? null : parseStored(sessionDocumentSchema, key, entry.value))) throw error;
+    }
+  };
 
   const renewed = (doc: { ttlSeconds: number }) => new Date(clock.now() + doc.ttlSeconds * 1000).toISOString();
 
@@ -66,11 +89,16 @@ export function createSessionsService({ store, clock }: { store: StateStore; clo
   return {
     async put(sessionId, owner, input, log) {
       const expiresAt = renewed(input);
-      await update(sessionId, (current) => {
-        if (isLive(current) && current.owner !== owner) throw notFound();
-        const { data, sliding, ttlSeconds } = input;
-        return { write: { kind: 'live', owner, data, sliding, ttlSeconds, expiresAt }, result: undefined };
-      });
+      const { data, sliding, ttlSeconds } = input;
+      const written: SessionDocument = { kind: 'live', owner, data, sliding, ttlSeconds, expiresAt };
+      await update(
+        sessionId,
+        (current) => {
+          if (isLive(current) && current.owner !== owner) throw notFound();
+          return { write: written, result: undefined };
+        },
+        (stored) => isDeepStrictEqual(stored, asStored(written)),
+      );
       log.info({ sliding: input.sliding, ttlSeconds: input.ttlSeconds }, 'session saved');
       return { sessionId, expiresAt };
     },
@@ -98,10 +126,14 @@ export function createSessionsService({ store, clock }: { store: StateStore; clo
 
     async delete(sessionId, caller, log) {
       // Absent, expired and foreign sessions all answer 404: a caller never learns an id is taken.
-      await update(sessionId, (current) => {
-        if (!isLive(current) || current.owner !== caller) throw notFound();
-        return { write: { kind: 'deleted' }, result: undefined };
-      });
+      await update(
+        sessionId,
+        (current) => {
+          if (!isLive(current) || current.owner !== caller) throw notFound();
+          return { write: { kind: 'deleted' }, result: undefined };
+        },
+        (stored) => stored?.kind === 'deleted',
+      );
       log.info('session deleted');
     },
   };
