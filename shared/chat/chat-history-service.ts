@@ -2,17 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { UnknownCursor, Unavailable, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import {
-  DEFAULT_RETRY_BUDGET,
-  parseStored,
-  type RetryBudget,
-  type UpdateOutcome,
-  updateWithRetry,
-} from '../state/compare-and-set.js';
+import { DEFAULT_RETRY_BUDGET, parseStored, type RetryBudget, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateEntry, StateStore } from '../state/port.js';
 import {
-  CHAT_HISTORY_MAX_BYTES,
   CHAT_MESSAGE_MAX_BYTES,
   historyDocumentSchema,
   type AppendMessageInput,
@@ -20,6 +13,9 @@ import {
   type HistoryDocument,
   type HistoryQuery,
 } from './chat-schemas.js';
+import { type Added, appendToWindow, type Draft, liveWindow, messageBytes, type Window } from './history-window.js';
+
+export { fitWindow, messageBytes, WINDOW_MAX_BYTES } from './history-window.js';
 
 export const historyKey = keyBuilder('chat', 'history');
 
@@ -30,80 +26,6 @@ export const historyKey = keyBuilder('chat', 'history');
  * window from the stale read).
  */
 export const HISTORY_GRACE_SECONDS = 300;
-
-/** Room left in CHAT_HISTORY_MAX_BYTES for the document around its messages (v, expiresAt, bytes: about 70 bytes). */
-const ENVELOPE_BYTES = 256;
-/** The most the serialised `messages` array may take, so that the whole document fits CHAT_HISTORY_MAX_BYTES. */
-export const WINDOW_MAX_BYTES = CHAT_HISTORY_MAX_BYTES - ENVELOPE_BYTES;
-
-/** A message's size as stored: UTF-8 bytes of its JSON. */
-export function messageBytes(message: ChatMessage): number {
-  return Buffer.byteLength(JSON.stringify(message));
-}
-
-/** A window and the size of its `messages` array as JSON. */
-interface Window {
-  messages: ChatMessage[];
-  bytes: number;
-}
-
-const EMPTY_WINDOW: Window = { messages: [], bytes: 2 };
-
-/** `[` + the messages joined by commas + `]`. */
-const arrayBytes = (count: number, sumOfMessages: number) => (count === 0 ? 2 : sumOfMessages + count + 1);
-
-/**
- * Adds `added` (each with its measured size) to `window`, then drops the oldest messages until at
- * most `maxMessages` remain and the array fits WINDOW_MAX_BYTES; the newest message always stays.
- * Sizes come from the stored total and the new messages: only a dropped message is measured, so an
- * append never re-serialises the window it keeps.
- */
-function extendWindow(window: Window, added: ReadonlyArray<{ message: ChatMessage; bytes: number }>, maxMessages: number): Window {
-  const messages = [...window.messages, ...added.map((a) => a.message)];
-  const kept = window.messages.length;
-  let sum = (kept === 0 ? 0 : window.bytes - kept - 1) + added.reduce((total, a) => total + a.bytes, 0);
-  let start = 0;
-  const size = (index: number) => (index < kept ? messageBytes(messages[index] as ChatMessage) : (added[index - kept]?.bytes ?? 0));
-  while (messages.length - start > 1 && (messages.length - start > maxMessages || arrayBytes(messages.length - start, sum) > WINDOW_MAX_BYTES)) {
-    sum -= size(start);
-    start += 1;
-  }
-  const newest = messages.slice(start);
-  return { messages: newest, bytes: arrayBytes(newest.length, sum) };
-}
-
-/** The newest `maxMessages` messages that also fit in WINDOW_MAX_BYTES, oldest first. */
-export function fitWindow(messages: readonly ChatMessage[], maxMessages: number): ChatMessage[] {
-  return extendWindow(EMPTY_WINDOW, messages.map((message) => ({ message, bytes: messageBytes(message) })), maxMessages).messages;
-}
-
-/** The window of a stored history that has not expired (documents written before `bytes` existed are measured once). */
-function liveWindow(document: HistoryDocument | null, now: number): Window {
-  if (document === null) return EMPTY_WINDOW;
-  if (document.expiresAt !== undefined && Date.parse(document.expiresAt) <= now) return EMPTY_WINDOW;
-  return { messages: document.messages, bytes: document.bytes ?? Buffer.byteLength(JSON.stringify(document.messages)) };
-}
-
-/** `store`, except that its first read of `key` answers `entry`, which the caller has just read. */
-function withFirstRead(store: StateStore, key: string, entry: StateEntry | null): StateStore {
-  let pending = true;
-  return {
-    name: store.name,
-    get(k) {
-      if (pending && k === key) {
-        pending = false;
-        return Promise.resolve(entry);
-      }
-      return store.get(k);
-    },
-    save: (k, value, options) => store.save(k, value, options),
-    saveBulk: (items) => store.saveBulk(items),
-    delete: (k, options) => store.delete(k, options),
-    getBulk: (keys) => store.getBulk(keys),
-    transaction: (operations) => store.transaction(operations),
-    ping: () => store.ping(),
-  };
-}
 
 export interface ChatHistorySettings {
   maxMessages: number;
@@ -158,28 +80,41 @@ export interface ChatHistoryDeps {
   newId?: () => string;
 }
 
+interface Waiting {
+  draft: Draft;
+  log: Logger;
+  resolve: (added: Added) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * A user's chat history is one document holding the newest `maxMessages` messages that fit
  * CHAT_HISTORY_MAX_BYTES, so an append is a single compare-and-set write (messages, trim and TTL
  * together): no append is lost to a concurrent one, from any number of instances, and the TTL
  * restarts with every append. The document carries the size of its window, so an append measures
  * only what it adds (and what it drops); the store adapter serialises the document once per attempt.
+ *
+ * Appends for one user that arrive while one of theirs is being written in this instance wait and
+ * then go together in the next write: a burst costs a few writes instead of one compare-and-set
+ * race per message (each loser re-reading and re-sending the whole window). Each still answers its
+ * own message and the count right after it, as if they had come one by one.
  */
 export function createChatHistoryService({ store, clock, settings, newId = randomUUID }: ChatHistoryDeps): ChatHistoryService {
   const ttlSeconds = settings.ttlSeconds + HISTORY_GRACE_SECONDS;
   const budget = settings.retry ?? DEFAULT_RETRY_BUDGET;
+  /** Per user with a write in progress here: the appends waiting for the next one. */
+  const waiting = new Map<string, Waiting[]>();
 
   async function readWindow(key: string, read: StateEntry | null | undefined): Promise<Window> {
     const entry = read === undefined ? await store.get(key) : read;
     return liveWindow(entry === null ? null : parseStored(historyDocumentSchema, key, entry.value), clock.now());
   }
 
-  async function appendMany(userId: string, inputs: readonly AppendMessageInput[], log: Logger, options: AppendOptions = {}) {
-    const key = historyKey(userId);
-    const started = performance.now();
-    // Measured once: a timestamp always has the same length, so the size holds on every attempt.
+  /** Builds and measures the messages before any store call; one over the limit is a 400. */
+  function draftsOf(inputs: readonly AppendMessageInput[]): Draft[] {
+    // A timestamp always has the same length, so the size holds when a later attempt restamps it.
     const at = new Date(clock.now()).toISOString();
-    const drafts = inputs.map((input, index) => {
+    return inputs.map((input, index) => {
       const message: ChatMessage = {
         id: input.id ?? newId(),
         role: input.role,
@@ -198,52 +133,44 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
       }
       return { message, bytes };
     });
-    let outcome: UpdateOutcome<AppendManyResult>;
+  }
+
+  /** One compare-and-set write of `drafts` (re-read and re-decided on conflicts). */
+  async function write(userId: string, drafts: readonly Draft[], log: Logger, read?: StateEntry | null): Promise<Added[]> {
+    const key = historyKey(userId);
+    const started = performance.now();
     try {
-      outcome = await updateWithRetry({
-        store: options.read === undefined ? store : withFirstRead(store, key, options.read),
+      const outcome = await updateWithRetry({
+        store: read === undefined ? store : withFirstRead(store, key, read),
         key,
         schema: historyDocumentSchema,
         ttlSeconds,
         budget,
         decide: (current) => {
           const now = clock.now();
-          const window = liveWindow(current, now);
-          const timestamp = new Date(now).toISOString();
-          const messages: AppendManyResult['messages'] = [];
-          const added: Array<{ message: ChatMessage; bytes: number }> = [];
-          for (const draft of drafts) {
-            const existing = window.messages.find((m) => m.id === draft.message.id);
-            if (existing) {
-              messages.push({ message: existing, created: false });
-              continue;
-            }
-            const message = { ...draft.message, timestamp };
-            added.push({ message, bytes: draft.bytes });
-            messages.push({ message, created: true });
-          }
-          if (added.length === 0) return { result: { messages, count: window.messages.length } };
-          const next = extendWindow(window, added, settings.maxMessages);
+          const { window, added } = appendToWindow(liveWindow(current, now), drafts, settings.maxMessages, new Date(now).toISOString());
+          if (!added.some((a) => a.created)) return { result: added };
           const expiresAt = new Date(now + settings.ttlSeconds * 1000).toISOString();
-          const document: HistoryDocument = { v: 1, messages: next.messages, expiresAt, bytes: next.bytes };
-          return { write: document, result: { messages, count: next.messages.length } };
+          const document: HistoryDocument = { v: 1, messages: window.messages, expiresAt, bytes: window.bytes };
+          return { write: document, result: added };
         },
       });
+      log.info(
+        {
+          attempts: outcome.attempts,
+          conflicts: outcome.attempts - 1,
+          batch: drafts.length,
+          windowSize: outcome.result.at(-1)?.count,
+          created: outcome.result.filter((a) => a.created).length,
+          latencyMs: Math.round(performance.now() - started),
+        },
+        'chat messages appended',
+      );
+      return outcome.result;
     } catch (error) {
       if (!(error instanceof Unavailable && error.outcomeUnknown)) throw error;
-      return resolveUnknownAppend(key, drafts, error, log);
+      return resolveUnknown(key, drafts, error, log);
     }
-    log.info(
-      {
-        attempts: outcome.attempts,
-        conflicts: outcome.attempts - 1,
-        windowSize: outcome.result.count,
-        created: outcome.result.messages.filter((m) => m.created).length,
-        latencyMs: Math.round(performance.now() - started),
-      },
-      'chat message appended',
-    );
-    return outcome.result;
   }
 
   /**
@@ -251,30 +178,54 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
    * wrote is there, the append happened; otherwise (or if the store cannot be read) the outcome stays
    * unknown and the 503 says so.
    */
-  async function resolveUnknownAppend(key: string, drafts: ReadonlyArray<{ message: ChatMessage }>, error: Unavailable, log: Logger) {
-    let window: Window;
-    try {
-      window = await readWindow(key, undefined);
-    } catch {
+  async function resolveUnknown(key: string, drafts: readonly Draft[], error: Unavailable, log: Logger): Promise<Added[]> {
+    const window = await readWindow(key, undefined).catch(() => {
       throw error;
-    }
+    });
     const found = drafts.map((d) => window.messages.find((m) => m.id === d.message.id));
     if (found.some((m) => m === undefined)) throw error;
     log.warn({ err: error }, 'chat append outcome was unknown; read back: applied');
-    return { messages: found.map((message) => ({ message: message as ChatMessage, created: true })), count: window.messages.length };
+    return found.flatMap((message) => (message ? [{ message, created: true, count: window.messages.length }] : []));
+  }
+
+  /** Writes this user's waiting appends, batch after batch, until none are left. */
+  async function drain(userId: string, first: Waiting[]): Promise<void> {
+    let batch = first;
+    for (let head = batch[0]; head !== undefined; head = batch[0]) {
+      waiting.set(userId, []);
+      try {
+        const added = await write(userId, batch.map((w) => w.draft), head.log);
+        for (const [i, w] of batch.entries()) {
+          const result = added[i];
+          if (result) w.resolve(result);
+          else w.reject(new Error('the history write answered fewer messages than it was given'));
+        }
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+      batch = waiting.get(userId) ?? [];
+    }
+    waiting.delete(userId);
   }
 
   return {
     store,
 
     async append(userId, input, log) {
-      const { messages, count } = await appendMany(userId, [input], log);
-      const [first] = messages;
-      if (!first) throw new Error('appendMany answered no message for one input');
-      return { ...first, count };
+      const [draft] = draftsOf([input]);
+      if (!draft) throw new Error('no draft for one input');
+      return new Promise<AppendResult>((resolve, reject) => {
+        const entry: Waiting = { draft, log, resolve: ({ message, count, created }) => resolve({ message, count, created }), reject };
+        const queue = waiting.get(userId);
+        if (queue) queue.push(entry);
+        else void drain(userId, [entry]);
+      });
     },
 
-    appendMany,
+    async appendMany(userId, inputs, log, options = {}) {
+      const added = await write(userId, draftsOf(inputs), log, options.read);
+      return { messages: added.map(({ message, created }) => ({ message, created })), count: added.at(-1)?.count ?? 0 };
+    },
 
     async contains(userId, messageId, options = {}) {
       const window = await readWindow(historyKey(userId), options.read);
@@ -321,5 +272,26 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
         if (window.messages.length > 0) throw error;
       }
     },
+  };
+}
+
+/** `store`, except that its first read of `key` answers `entry`, which the caller has just read. */
+function withFirstRead(store: StateStore, key: string, entry: StateEntry | null): StateStore {
+  let pending = true;
+  return {
+    name: store.name,
+    get(k) {
+      if (pending && k === key) {
+        pending = false;
+        return Promise.resolve(entry);
+      }
+      return store.get(k);
+    },
+    save: (k, value, options) => store.save(k, value, options),
+    saveBulk: (items) => store.saveBulk(items),
+    delete: (k, options) => store.delete(k, options),
+    getBulk: (keys) => store.getBulk(keys),
+    transaction: (operations) => store.transaction(operations),
+    ping: () => store.ping(),
   };
 }

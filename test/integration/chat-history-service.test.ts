@@ -222,3 +222,29 @@ describe('chat history service, several messages in one append', () => {
     expect((await service.list(user, { limit: 50 })).messages.map((m) => m.id)).toEqual(['q-1', 'a-1']);
   });
 });
+
+describe('chat history service, a burst of appends for one user', () => {
+  const stores = useStores();
+
+  it('writes 100 concurrent appends in a few saves, answering each with its own count', async () => {
+    const user = uniqueId('u');
+    let saves = 0;
+    const counting: StateStore = {
+      ...stores.hot,
+      save(key, value, options) {
+        saves += 1;
+        return stores.hot.save(key, value, options);
+      },
+    };
+    const service = createChatHistoryService({ store: counting, clock: { now: () => Date.now() }, settings: { maxMessages: 100, ttlSeconds: 600 } });
+    const sent = Array.from({ length: 100 }, (_, i) => `burst-${i}`);
+    const results = await Promise.all(sent.map((id) => service.append(user, { role: 'user', content: `${id} ${'x'.repeat(2000)}`, id }, log)));
+    expect(results.every((r) => r.created)).toBe(true);
+    expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(sent.map((_, i) => i + 1));
+    expect(saves).toBeLessThan(10);
+    const stored = await service.list(user, { limit: 50, before: undefined });
+    expect(stored.messages.at(-1)?.id).toBe(results.find((r) => r.count === 100)?.message.id);
+    const all = (await stores.hot.get(historyKey(user)))?.value as { messages: Array<{ id: string }> };
+    expect(new Set(all.messages.map((m) => m.id))).toEqual(new Set(sent));
+  });
+});
