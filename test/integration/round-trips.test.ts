@@ -76,15 +76,18 @@ describe('round trips: workflow', () => {
     expect(help).toMatchObject({ status: 200, calls: 3 });
   });
 
-  it('creates a task in seven calls: three of its own, four in the tasks service', async () => {
+  it('creates a task with three calls of its own on top of what a task create costs (seven today)', async () => {
     const user = uniqueId('u');
+    // What the tasks service spends on a create: durable read and compare-and-set, then the cache
+    // write-through (read and compare-and-set) today.
+    const plainCreate = await counted(() => call('POST', `${stack.api}/users/${user}/tasks`, { user, body: { title: 'baseline' } }));
+    expect(plainCreate.status).toBe(201);
     await process(user, 'add a task')();
     await process(user, 'Seven')();
     const final = await counted(process(user, 'calls'));
     expect(final.status).toBe(200);
-    // Workflow: bulk read (workflow + history), step save, history save. Tasks service: durable
-    // read and compare-and-set, then the cache write-through (read and compare-and-set).
-    expect(final.counts).toEqual({ 'bulk:statestore': 2, 'save:statestore': 3, 'bulk:statestore-durable': 1, 'save:statestore-durable': 1 });
-    expect(final.calls).toBe(7);
+    // Workflow: one bulk read (workflow + history), the step save, one history save.
+    expect(final.calls - plainCreate.calls).toBe(3);
+    expect(final.calls).toBeLessThanOrEqual(7);
   });
 });
