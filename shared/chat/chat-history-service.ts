@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { UnknownCursor } from '../errors.js';
+import { UnknownCursor, Unavailable, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { DEFAULT_RETRY_BUDGET, parseStored, updateWithRetry, type RetryBudget } from '../state/compare-and-set.js';
+import { DEFAULT_RETRY_BUDGET, parseStored, type RetryBudget, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
-import type { StateStore } from '../state/port.js';
+import type { StateEntry, StateStore } from '../state/port.js';
 import {
+  CHAT_MESSAGE_MAX_BYTES,
   historyDocumentSchema,
   type AppendMessageInput,
   type ChatMessage,
   type HistoryDocument,
   type HistoryQuery,
 } from './chat-schemas.js';
+import { type Added, appendToWindow, type Draft, liveWindow, messageBytes, type Window } from './history-window.js';
+
+export { fitWindow, messageBytes, WINDOW_MAX_BYTES } from './history-window.js';
 
 export const historyKey = keyBuilder('chat', 'history');
 
@@ -22,28 +26,6 @@ export const historyKey = keyBuilder('chat', 'history');
  * window from the stale read).
  */
 export const HISTORY_GRACE_SECONDS = 300;
-
-/** Well under daprd's 4 MB request limit, whatever CHAT_HISTORY_MAX_MESSAGES says. */
-export const MAX_HISTORY_BYTES = 3 * 1024 * 1024;
-
-/** The newest `maxMessages` messages that also fit in MAX_HISTORY_BYTES, oldest first. */
-export function fitWindow(messages: readonly ChatMessage[], maxMessages: number): ChatMessage[] {
-  const window = messages.slice(-maxMessages);
-  let bytes = window.reduce((sum, m) => sum + Buffer.byteLength(JSON.stringify(m)) + 1, 0);
-  let start = 0;
-  while (bytes > MAX_HISTORY_BYTES && start < window.length - 1) {
-    bytes -= Buffer.byteLength(JSON.stringify(window[start])) + 1;
-    start += 1;
-  }
-  return window.slice(start);
-}
-
-/** The messages of a stored window that has not expired. */
-function liveMessages(document: HistoryDocument | null, now: number): ChatMessage[] {
-  if (document === null) return [];
-  if (document.expiresAt !== undefined && Date.parse(document.expiresAt) <= now) return [];
-  return document.messages;
-}
 
 export interface ChatHistorySettings {
   maxMessages: number;
@@ -59,6 +41,20 @@ export interface AppendResult {
   created: boolean;
 }
 
+export interface AppendManyResult {
+  /** In the order given; `created` is false for an id already in the window. */
+  messages: Array<{ message: ChatMessage; created: boolean }>;
+  count: number;
+}
+
+export interface AppendOptions {
+  /**
+   * What the caller has just read at `historyKey(userId)` in this service's store (`null`: absent).
+   * The first attempt decides on it instead of reading again; a conflict re-reads as usual.
+   */
+  read?: StateEntry | null;
+}
+
 export interface HistoryPage {
   messages: ChatMessage[];
   hasMore: boolean;
@@ -66,7 +62,13 @@ export interface HistoryPage {
 }
 
 export interface ChatHistoryService {
+  /** The store the history lives in, for callers that read its key together with their own. */
+  readonly store: StateStore;
   append(userId: string, input: AppendMessageInput, log: Logger): Promise<AppendResult>;
+  /** Appends several messages (e.g. a question and its answer) with one compare-and-set write. */
+  appendMany(userId: string, inputs: readonly AppendMessageInput[], log: Logger, options?: AppendOptions): Promise<AppendManyResult>;
+  /** Whether a message with this id is in the live window (`read`: as in AppendOptions, no I/O then). */
+  contains(userId: string, messageId: string, options?: AppendOptions): Promise<boolean>;
   list(userId: string, query: HistoryQuery): Promise<HistoryPage>;
   clear(userId: string): Promise<void>;
 }
@@ -78,57 +80,160 @@ export interface ChatHistoryDeps {
   newId?: () => string;
 }
 
+interface Waiting {
+  draft: Draft;
+  log: Logger;
+  resolve: (added: Added) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * A user's chat history is one document holding the newest `maxMessages` messages, so an append
- * is a single compare-and-set write (message, trim and TTL together): no append is lost to a
- * concurrent one, from any number of instances, and the TTL restarts with every append.
+ * A user's chat history is one document holding the newest `maxMessages` messages that fit
+ * CHAT_HISTORY_MAX_BYTES, so an append is a single compare-and-set write (messages, trim and TTL
+ * together): no append is lost to a concurrent one, from any number of instances, and the TTL
+ * restarts with every append. The document carries the size of its window, so an append measures
+ * only what it adds (and what it drops); the store adapter serialises the document once per attempt.
+ *
+ * Appends for one user that arrive while one of theirs is being written in this instance wait and
+ * then go together in the next write: a burst costs a few writes instead of one compare-and-set
+ * race per message (each loser re-reading and re-sending the whole window). Each still answers its
+ * own message and the count right after it, as if they had come one by one.
  */
 export function createChatHistoryService({ store, clock, settings, newId = randomUUID }: ChatHistoryDeps): ChatHistoryService {
-  return {
-    async append(userId, input, log) {
-      const key = historyKey(userId);
-      const started = performance.now();
-      const id = input.id ?? newId();
+  const ttlSeconds = settings.ttlSeconds + HISTORY_GRACE_SECONDS;
+  const budget = settings.retry ?? DEFAULT_RETRY_BUDGET;
+  /** Per user with a write in progress here: the appends waiting for the next one. */
+  const waiting = new Map<string, Waiting[]>();
+
+  async function readWindow(key: string, read: StateEntry | null | undefined): Promise<Window> {
+    const entry = read === undefined ? await store.get(key) : read;
+    return liveWindow(entry === null ? null : parseStored(historyDocumentSchema, key, entry.value), clock.now());
+  }
+
+  /** Builds and measures the messages before any store call; one over the limit is a 400. */
+  function draftsOf(inputs: readonly AppendMessageInput[]): Draft[] {
+    // A timestamp always has the same length, so the size holds when a later attempt restamps it.
+    const at = new Date(clock.now()).toISOString();
+    return inputs.map((input, index) => {
+      const message: ChatMessage = {
+        id: input.id ?? newId(),
+        role: input.role,
+        content: input.content,
+        timestamp: at,
+        ...(input.metadata ? { metadata: input.metadata } : {}),
+      };
+      const bytes = messageBytes(message);
+      if (bytes > CHAT_MESSAGE_MAX_BYTES) {
+        throw new ValidationError([
+          {
+            path: inputs.length === 1 ? 'content' : `${index}.content`,
+            message: `The message takes ${bytes} bytes as JSON; at most ${CHAT_MESSAGE_MAX_BYTES / 1024} KiB are stored.`,
+          },
+        ]);
+      }
+      return { message, bytes };
+    });
+  }
+
+  /** One compare-and-set write of `drafts` (re-read and re-decided on conflicts). */
+  async function write(userId: string, drafts: readonly Draft[], log: Logger, read?: StateEntry | null): Promise<Added[]> {
+    const key = historyKey(userId);
+    const started = performance.now();
+    try {
       const outcome = await updateWithRetry({
-        store,
+        store: read === undefined ? store : withFirstRead(store, key, read),
         key,
         schema: historyDocumentSchema,
-        ttlSeconds: settings.ttlSeconds + HISTORY_GRACE_SECONDS,
-        budget: settings.retry ?? DEFAULT_RETRY_BUDGET,
+        ttlSeconds,
+        budget,
         decide: (current) => {
           const now = clock.now();
-          const messages = liveMessages(current, now);
-          const existing = messages.find((m) => m.id === id);
-          if (existing) return { result: { message: existing, count: messages.length, created: false } };
-          const message: ChatMessage = {
-            id,
-            role: input.role,
-            content: input.content,
-            timestamp: new Date(now).toISOString(),
-            ...(input.metadata ? { metadata: input.metadata } : {}),
-          };
-          const window = fitWindow([...messages, message], settings.maxMessages);
-          const next: HistoryDocument = { v: 1, messages: window, expiresAt: new Date(now + settings.ttlSeconds * 1000).toISOString() };
-          return { write: next, result: { message, count: window.length, created: true } };
+          const { window, added } = appendToWindow(liveWindow(current, now), drafts, settings.maxMessages, new Date(now).toISOString());
+          if (!added.some((a) => a.created)) return { result: added };
+          const expiresAt = new Date(now + settings.ttlSeconds * 1000).toISOString();
+          const document: HistoryDocument = { v: 1, messages: window.messages, expiresAt, bytes: window.bytes };
+          return { write: document, result: added };
         },
       });
       log.info(
         {
           attempts: outcome.attempts,
           conflicts: outcome.attempts - 1,
-          windowSize: outcome.result.count,
-          created: outcome.result.created,
+          batch: drafts.length,
+          windowSize: outcome.result.at(-1)?.count,
+          created: outcome.result.filter((a) => a.created).length,
           latencyMs: Math.round(performance.now() - started),
         },
-        'chat message appended',
+        'chat messages appended',
       );
       return outcome.result;
+    } catch (error) {
+      if (!(error instanceof Unavailable && error.outcomeUnknown)) throw error;
+      return resolveUnknown(key, drafts, error, log);
+    }
+  }
+
+  /**
+   * The save was sent but not answered, so it may have landed: read the window back. If every id we
+   * wrote is there, the append happened; otherwise (or if the store cannot be read) the outcome stays
+   * unknown and the 503 says so.
+   */
+  async function resolveUnknown(key: string, drafts: readonly Draft[], error: Unavailable, log: Logger): Promise<Added[]> {
+    const window = await readWindow(key, undefined).catch(() => {
+      throw error;
+    });
+    const found = drafts.map((d) => window.messages.find((m) => m.id === d.message.id));
+    if (found.some((m) => m === undefined)) throw error;
+    log.warn({ err: error }, 'chat append outcome was unknown; read back: applied');
+    return found.flatMap((message) => (message ? [{ message, created: true, count: window.messages.length }] : []));
+  }
+
+  /** Writes this user's waiting appends, batch after batch, until none are left. */
+  async function drain(userId: string, first: Waiting[]): Promise<void> {
+    let batch = first;
+    for (let head = batch[0]; head !== undefined; head = batch[0]) {
+      waiting.set(userId, []);
+      try {
+        const added = await write(userId, batch.map((w) => w.draft), head.log);
+        for (const [i, w] of batch.entries()) {
+          const result = added[i];
+          if (result) w.resolve(result);
+          else w.reject(new Error('the history write answered fewer messages than it was given'));
+        }
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+      batch = waiting.get(userId) ?? [];
+    }
+    waiting.delete(userId);
+  }
+
+  return {
+    store,
+
+    async append(userId, input, log) {
+      const [draft] = draftsOf([input]);
+      if (!draft) throw new Error('no draft for one input');
+      return new Promise<AppendResult>((resolve, reject) => {
+        const entry: Waiting = { draft, log, resolve: ({ message, count, created }) => resolve({ message, count, created }), reject };
+        const queue = waiting.get(userId);
+        if (queue) queue.push(entry);
+        else void drain(userId, [entry]);
+      });
+    },
+
+    async appendMany(userId, inputs, log, options = {}) {
+      const added = await write(userId, draftsOf(inputs), log, options.read);
+      return { messages: added.map(({ message, created }) => ({ message, created })), count: added.at(-1)?.count ?? 0 };
+    },
+
+    async contains(userId, messageId, options = {}) {
+      const window = await readWindow(historyKey(userId), options.read);
+      return window.messages.some((m) => m.id === messageId);
     },
 
     async list(userId, { limit, before }) {
-      const key = historyKey(userId);
-      const entry = await store.get(key);
-      const messages = liveMessages(entry === null ? null : parseStored(historyDocumentSchema, key, entry.value), clock.now());
+      const { messages } = await readWindow(historyKey(userId), undefined);
       let end = messages.length;
       if (before !== undefined) {
         end = messages.findIndex((m) => m.id === before);
@@ -143,19 +248,50 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
     async clear(userId) {
       // An empty window written with compare-and-set, not a delete: on Redis an append that read
       // the old window could otherwise recreate it after the delete (docs in state/port.ts).
-      await updateWithRetry({
-        store,
-        key: historyKey(userId),
-        schema: historyDocumentSchema,
-        ttlSeconds: settings.ttlSeconds + HISTORY_GRACE_SECONDS,
-        budget: settings.retry ?? DEFAULT_RETRY_BUDGET,
-        decide: (current) => {
-          const now = clock.now();
-          if (liveMessages(current, now).length === 0) return { result: undefined };
-          const empty: HistoryDocument = { v: 1, messages: [], expiresAt: new Date(now + settings.ttlSeconds * 1000).toISOString() };
-          return { write: empty, result: undefined };
-        },
-      });
+      const key = historyKey(userId);
+      try {
+        await updateWithRetry({
+          store,
+          key,
+          schema: historyDocumentSchema,
+          ttlSeconds,
+          budget,
+          decide: (current) => {
+            const now = clock.now();
+            if (liveWindow(current, now).messages.length === 0) return { result: undefined };
+            const empty: HistoryDocument = { v: 1, messages: [], expiresAt: new Date(now + settings.ttlSeconds * 1000).toISOString(), bytes: 2 };
+            return { write: empty, result: undefined };
+          },
+        });
+      } catch (error) {
+        if (!(error instanceof Unavailable && error.outcomeUnknown)) throw error;
+        // Cleared if the window now reads empty (an append since then would only make it unknown).
+        const window = await readWindow(key, undefined).catch(() => {
+          throw error;
+        });
+        if (window.messages.length > 0) throw error;
+      }
     },
+  };
+}
+
+/** `store`, except that its first read of `key` answers `entry`, which the caller has just read. */
+function withFirstRead(store: StateStore, key: string, entry: StateEntry | null): StateStore {
+  let pending = true;
+  return {
+    name: store.name,
+    get(k) {
+      if (pending && k === key) {
+        pending = false;
+        return Promise.resolve(entry);
+      }
+      return store.get(k);
+    },
+    save: (k, value, options) => store.save(k, value, options),
+    saveBulk: (items) => store.saveBulk(items),
+    delete: (k, options) => store.delete(k, options),
+    getBulk: (keys) => store.getBulk(keys),
+    transaction: (operations) => store.transaction(operations),
+    ping: () => store.ping(),
   };
 }

@@ -14,7 +14,11 @@ export const completionSchema = z.object({
   description: z.string(),
   finalMessage: z.string(),
   at: isoTimestamp,
-  /** Set once the task is known to exist: a retry then only shows it, never re-creates it. */
+  /**
+   * True when the task is known to exist: a retry then only shows it, never re-creates it. The
+   * service sets it on the state it passes in when the completion's reply is in the chat history
+   * (recorded only after the task was made); stored documents from earlier versions may carry it.
+   */
   confirmed: z.boolean().optional(),
 });
 

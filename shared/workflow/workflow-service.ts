@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import type { ChatHistoryService } from '../chat/chat-history-service.js';
+import { type AppendOptions, type ChatHistoryService, historyKey } from '../chat/chat-history-service.js';
 import type { Clock } from '../clock.js';
-import { AlreadyExists, Conflict } from '../errors.js';
+import { AlreadyExists, Conflict, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { parseStored, updateWithRetry } from '../state/compare-and-set.js';
+import { parseStored } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
-import type { StateStore } from '../state/port.js';
+import type { StateEntry, StateStore } from '../state/port.js';
 import type { Task } from '../tasks/task-schemas.js';
 import type { TasksService } from '../tasks/tasks-service.js';
 import { type Effect, IDLE, type PublicState, step, type WorkflowState, workflowStateSchema } from './conversation.js';
@@ -48,21 +48,56 @@ export interface WorkflowDeps {
   newId?: () => string;
 }
 
+/** The chat history ids of a step's exchange: the user's message and the reply. */
+const exchangeIds = (stepId: string) => ({ message: `wf-${stepId}-in`, reply: `wf-${stepId}-out` });
+
+/** What JSON keeps of a value (no undefined fields), for comparing what we wrote with what is stored. */
+const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
 /**
  * Loads the user's conversation state, applies one message with the pure `step`, saves the new
- * state with a single compare-and-set, and only then runs its effects. There is deliberately no
- * retry: if another message for the same user was processed meanwhile, this one answers 409 and
- * has done nothing, rather than being applied to a step it never saw. Effects are idempotent (the
- * task id is derived from the flow), so a crash after the save is repaired by the client's retry.
+ * state with a single compare-and-set, and only then runs its effects and records the exchange in
+ * the chat history with one append. There is deliberately no retry: if another message for the
+ * same user was processed meanwhile, this one answers 409 and has done nothing, rather than being
+ * applied to a step it never saw. Effects are idempotent (the task id is derived from the flow), so
+ * a crash after the save is repaired by the client's retry.
+ *
+ * Store calls: the workflow and chat history keys are read together (one bulk read, when both live
+ * in the same store), the step is one write, the exchange one write (the append decides on the
+ * history read with the workflow, re-reading only on a conflict), plus the task service's own calls.
+ * That the task exists is known from the history, not from a second write of the workflow: the
+ * reply is recorded only after the task was made, so a retried final message whose reply is in the
+ * history only shows the task (the user may have deleted it since), and one whose reply is not
+ * makes sure of it.
  */
 export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
   const { store, clock, ttlSeconds, tasks, chat, newId = randomUUID } = deps;
 
-  async function load(userId: string) {
+  const parse = (key: string, entry: StateEntry | null): WorkflowState =>
+    entry === null ? IDLE : parseStored(workflowDocumentSchema, key, entry.value).workflow;
+
+  /** The workflow, and the history as read with it (`read` undefined: not read, the chat service reads it). */
+  async function load(userId: string, withHistory: boolean) {
     const key = workflowKey(userId);
+    if (withHistory && chat.store === store) {
+      const [workflowEntry, historyEntry] = await store.getBulk([key, historyKey(userId)]);
+      const entry = workflowEntry?.entry ?? null;
+      return { key, entry, workflow: parse(key, entry), history: { read: historyEntry?.entry ?? null } };
+    }
     const entry = await store.get(key);
-    const workflow = entry === null ? IDLE : parseStored(workflowDocumentSchema, key, entry.value).workflow;
-    return { key, entry, workflow };
+    return { key, entry, workflow: parse(key, entry), history: {} };
+  }
+
+  /**
+   * A retried final message (same text as the last completion's) needs to know whether the task was
+   * made: it was if the completion's reply is in the history, as the reply is recorded only after.
+   */
+  async function withKnownTask(userId: string, workflow: WorkflowState, message: string, history: AppendOptions): Promise<WorkflowState> {
+    if (workflow.state !== 'idle') return workflow;
+    const last = workflow.lastCompletion;
+    if (!last || last.confirmed || last.finalMessage !== message.trim()) return workflow;
+    const recorded = await chat.contains(userId, exchangeIds(`${last.instanceId}-${last.step}`).reply, history);
+    return recorded ? { state: 'idle', lastCompletion: { ...last, confirmed: true } } : workflow;
   }
 
   async function runEffect(userId: string, effect: Effect, log: Logger): Promise<Task | undefined> {
@@ -71,29 +106,7 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     return task;
   }
 
-  /** Records that the flow's task exists, so a later retry shows it instead of re-creating it. */
-  async function confirm(key: string, instanceId: string, log: Logger): Promise<void> {
-    try {
-      await updateWithRetry({
-        store,
-        key,
-        schema: workflowDocumentSchema,
-        ttlSeconds: ttlSeconds + EXPIRED_NOTICE_SECONDS,
-        decide: (current) => {
-          const workflow = current?.workflow;
-          if (workflow?.state !== 'idle' || workflow.lastCompletion?.instanceId !== instanceId || workflow.lastCompletion.confirmed) {
-            return { result: undefined };
-          }
-          return { write: { v: 1 as const, workflow: { ...workflow, lastCompletion: { ...workflow.lastCompletion, confirmed: true } } }, result: undefined };
-        },
-      });
-    } catch (error) {
-      // Unconfirmed only means a retry would make sure of the task once more.
-      log.warn({ err: error }, 'could not confirm the workflow task');
-    }
-  }
-
-  async function save(key: string, etag: string | undefined, workflow: WorkflowState): Promise<void> {
+  async function save(key: string, etag: string | undefined, workflow: WorkflowState, log: Logger): Promise<void> {
     const document = { v: 1, workflow };
     const ttl = ttlSeconds + EXPIRED_NOTICE_SECONDS;
     try {
@@ -108,15 +121,28 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
           cause: error,
         });
       }
-      throw error;
+      if (!(error instanceof Unavailable && error.outcomeUnknown)) throw error;
+      // The save was sent but not answered: read it back; it landed if the step we wrote is stored.
+      const stored = await store.get(key).catch(() => {
+        throw error;
+      });
+      if (!isDeepStrictEqual(asStored(parse(key, stored)), asStored(workflow))) throw error;
+      log.warn({ err: error }, 'workflow step outcome was unknown; read back: applied');
     }
   }
 
-  async function record(userId: string, message: string, reply: string, stepId: string | undefined, log: Logger) {
-    const ids = stepId === undefined ? [newId(), newId()] : [`wf-${stepId}-in`, `wf-${stepId}-out`];
+  async function record(userId: string, message: string, reply: string, stepId: string | undefined, history: AppendOptions, log: Logger) {
+    const ids = stepId === undefined ? { message: newId(), reply: newId() } : exchangeIds(stepId);
     try {
-      await chat.append(userId, { role: 'user', content: message, id: ids[0] }, log);
-      await chat.append(userId, { role: 'assistant', content: reply, id: ids[1] }, log);
+      await chat.appendMany(
+        userId,
+        [
+          { role: 'user', content: message, id: ids.message },
+          { role: 'assistant', content: reply, id: ids.reply },
+        ],
+        log,
+        history,
+      );
     } catch (error) {
       // The step itself is done and saved; failing the request now would make the client resend
       // a message that has already been applied. The history misses this exchange instead.
@@ -126,20 +152,20 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
 
   return {
     async process(userId, message, log) {
-      const { key, entry, workflow } = await load(userId);
+      const loaded = await load(userId, true);
+      const { key, entry, history } = loaded;
+      const workflow = await withKnownTask(userId, loaded.workflow, message, history);
       const result = step(workflow, { message, now: clock.now(), ttlSeconds, newInstanceId: newId() });
-      if (!isDeepStrictEqual(result.next, workflow)) await save(key, entry?.etag, result.next);
+      if (!isDeepStrictEqual(result.next, workflow)) await save(key, entry?.etag, result.next, log);
       let task: Task | undefined;
       for (const effect of result.effects) task = (await runEffect(userId, effect, log)) ?? task;
-      const completion = result.next.state === 'idle' ? result.next.lastCompletion : undefined;
-      if (task && completion && !completion.confirmed) await confirm(key, completion.instanceId, log);
-      await record(userId, message.trim(), result.reply, result.stepId, log);
+      await record(userId, message.trim(), result.reply, result.stepId, history, log);
       log.info({ from: workflow.state, to: result.next.state, effects: result.effects.length }, 'workflow step');
       return { reply: result.reply, state: result.next.state, ...(task ? { task } : {}) };
     },
 
     async status(userId) {
-      const { workflow } = await load(userId);
+      const { workflow } = await load(userId, false);
       if (workflow.state === 'idle' || Date.parse(workflow.expiresAt) <= clock.now()) return { state: 'idle' };
       return {
         state: workflow.state,

@@ -18,12 +18,12 @@ describe('the workflow service with a clock it does not own', () => {
   function services(hot: StateStore = stores.hot) {
     const clock = { at: Date.now(), now: () => clock.at };
     const tasks = createTasksService({ durable: stores.durable, cache: stores.hot, clock, cacheTtlSeconds: 300 });
-    const chat = createChatHistoryService({ store: stores.hot, clock, settings: { maxMessages: 50, ttlSeconds: 3600 } });
+    const chat = createChatHistoryService({ store: hot, clock, settings: { maxMessages: 50, ttlSeconds: 3600 } });
     const workflow = createWorkflowService({ store: hot, clock, ttlSeconds: TTL, tasks, chat });
     return { clock, tasks, workflow };
   }
 
-  /** A workflow service whose first read of the workflow key waits until `release()`. */
+  /** A workflow service whose first read of the workflow key (alone or in a bulk read) waits until `release()`. */
   function heldAfterRead() {
     let release = () => {};
     const held = new Promise<void>((resolve) => {
@@ -34,16 +34,24 @@ describe('the workflow service with a clock it does not own', () => {
       read = resolve;
     });
     let first = true;
+    const hold = async (keys: readonly string[]) => {
+      if (keys.some((key) => key.startsWith('workflow:')) && first) {
+        first = false;
+        read();
+        await held;
+      }
+    };
     const slow = services({
       ...stores.hot,
       async get(key) {
         const entry = await stores.hot.get(key);
-        if (key.startsWith('workflow:') && first) {
-          first = false;
-          read();
-          await held;
-        }
+        await hold([key]);
         return entry;
+      },
+      async getBulk(keys) {
+        const entries = await stores.hot.getBulk(keys);
+        await hold(keys);
+        return entries;
       },
     });
     return { slow, hasRead, release: () => release() };
@@ -165,5 +173,53 @@ describe('the workflow service with a clock it does not own', () => {
     clock.at += (TTL + 60) * 1000;
     stores.now += (TTL + 60) * 1000;
     expect((await workflow.process(user, 'Title', log)).reply).toBe(replies.expired);
+  });
+
+  it('records each step’s message and reply with one history write, after the task is made', async () => {
+    const user = uniqueId('u');
+    const writes: Array<{ key: string; ids: string[] }> = [];
+    const { workflow } = services({
+      ...stores.hot,
+      async save(key, value, options) {
+        if (key.startsWith('chat:history:')) writes.push({ key, ids: (value as { messages: Array<{ id: string }> }).messages.map((m) => m.id) });
+        return stores.hot.save(key, value, options);
+      },
+    });
+    await workflow.process(user, 'add a task', log);
+    await workflow.process(user, 'One write', log);
+    const done = await workflow.process(user, 'per step', log);
+    expect(done.task).toMatchObject({ title: 'One write' });
+    expect(writes).toHaveLength(3);
+    expect(writes.map((w) => w.ids.length)).toEqual([2, 4, 6]);
+    expect(writes[2]?.ids.slice(-2)).toEqual([expect.stringMatching(/-in$/), expect.stringMatching(/-out$/)]);
+  });
+
+  it('goes on with a step whose save landed though its answer was lost, found by reading it back', async () => {
+    const user = uniqueId('u');
+    const { workflow, tasks } = services({
+      ...stores.hot,
+      async save(key, value, options) {
+        await stores.hot.save(key, value, options);
+        if (key.startsWith('workflow:')) throw new Unavailable('no answer after sending', { outcomeUnknown: true });
+      },
+    });
+    expect((await workflow.process(user, 'add a task', log)).state).toBe('awaiting_title');
+    expect((await workflow.process(user, 'Unanswered', log)).state).toBe('awaiting_description');
+    expect((await workflow.process(user, 'saves', log)).task).toMatchObject({ title: 'Unanswered', description: 'saves' });
+    expect((await tasks.list(user, log)).tasks).toHaveLength(1);
+  });
+
+  it('answers 503 with the outcome unknown when a step’s unanswered save is not found on reading back', async () => {
+    const user = uniqueId('u');
+    const { workflow } = services({
+      ...stores.hot,
+      async save(key, value, options) {
+        if (key.startsWith('workflow:')) throw new Unavailable('no answer after sending', { outcomeUnknown: true });
+        return stores.hot.save(key, value, options);
+      },
+    });
+    const error = await workflow.process(user, 'add a task', log).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Unavailable);
+    expect((error as Unavailable).outcomeUnknown).toBe(true);
   });
 });
