@@ -89,6 +89,14 @@ export const healthSchema = z.object({
 });
 
 const user: ErrorStatus[] = [400, 401, 403];
+
+/** The functions' path schemas, with examples so the reference page's try-it requests come pre-filled. */
+const userPath = z.object({ userId: userParamsSchema.shape.userId.meta({ example: 'alice' }) });
+const taskPath = z.object({
+  userId: taskParamsSchema.shape.userId.meta({ example: 'alice' }),
+  taskId: taskParamsSchema.shape.taskId.meta({ example: 'k3j5x7fq2a' }),
+});
+const sessionPath = z.object({ sessionId: sessionParamsSchema.shape.sessionId.meta({ example: 'sess-0123456789abcdef' }) });
 const write: ErrorStatus[] = [413, 415];
 
 export const operations: OperationSpec[] = [
@@ -143,7 +151,7 @@ export const operations: OperationSpec[] = [
     description:
       'Keeps the newest messages (CHAT_HISTORY_MAX_MESSAGES, 50) that fit the history byte limit; the history expires CHAT_HISTORY_TTL_SECONDS (24 h) after the last append. An `id` already in the window answers 200 with the stored message and stores no copy. No append is lost to a concurrent one.',
     tag: 'Chat history',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     headers: idempotent,
     body: { schema: appendMessageSchema, example: { role: 'user', content: 'Hello!', id: 'msg-1' } },
     responses: {
@@ -159,7 +167,7 @@ export const operations: OperationSpec[] = [
     summary: 'Read the chat history, a page at a time',
     description: 'The newest `limit` messages older than `before` (or the newest overall), oldest first. No history → an empty page.',
     tag: 'Chat history',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     query: historyQuerySchema,
     responses: { 200: ok('One page.', historyPage, { messages: [message], hasMore: false }) },
     errors: user,
@@ -170,7 +178,7 @@ export const operations: OperationSpec[] = [
     operationId: 'clearChatMessages',
     summary: 'Clear the chat history',
     tag: 'Chat history',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     responses: { 204: noContent('Cleared (also when there was nothing).') },
     errors: [...user, 409],
   },
@@ -181,7 +189,7 @@ export const operations: OperationSpec[] = [
     summary: 'Replace the chat session',
     description: `Any JSON object of at most ${SESSION_MAX_BYTES / 1024} KiB; it expires CHAT_SESSION_TTL_SECONDS (1 h) after this write.`,
     tag: 'Chat session',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     body: { schema: sessionBodySchema, example: { topic: 'billing' } },
     responses: { 200: ok('Saved.', chatSession, { session: { topic: 'billing' }, expiresAt: later }) },
     errors: [...user, 409, ...write],
@@ -192,7 +200,7 @@ export const operations: OperationSpec[] = [
     operationId: 'getChatSession',
     summary: 'Read the chat session',
     tag: 'Chat session',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     responses: { 200: ok('The session.', chatSession, { session: { topic: 'billing' }, expiresAt: later }) },
     errors: [...user, 404],
   },
@@ -202,7 +210,7 @@ export const operations: OperationSpec[] = [
     operationId: 'deleteChatSession',
     summary: 'Delete the chat session',
     tag: 'Chat session',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     responses: { 204: noContent('Deleted (also when there was none).') },
     errors: user,
   },
@@ -213,7 +221,7 @@ export const operations: OperationSpec[] = [
     summary: 'List tasks',
     description: 'Sorted by `createdAt`. Served from the cache (TASK_CACHE_TTL_SECONDS, 5 min); a mutation that has responded is always visible.',
     tag: 'Tasks',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     responses: { 200: ok('The tasks.', z.object({ tasks: z.array(taskSchema) }), { tasks: [task] }, withCorrelation({ 'x-cache': cacheHeader })) },
     errors: user,
   },
@@ -224,7 +232,7 @@ export const operations: OperationSpec[] = [
     summary: 'Create a task',
     description: 'At most 500 tasks and 1 MiB per user; past that → 400.',
     tag: 'Tasks',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     headers: idempotent,
     body: { schema: createTaskSchema, example: { title: 'Buy milk', description: 'two litres' } },
     responses: {
@@ -247,7 +255,7 @@ export const operations: OperationSpec[] = [
     summary: 'Change a task',
     description: 'At least one field. With `If-Match`, only when the task is still at that version (else 412).',
     tag: 'Tasks',
-    pathParams: taskParamsSchema,
+    pathParams: taskPath,
     headers: z.object({
       'If-Match': ifMatchSchema.meta({ description: 'The version last seen, as its ETag (`"3"`), or `*`.', example: '"1"' }),
     }),
@@ -261,7 +269,7 @@ export const operations: OperationSpec[] = [
     operationId: 'deleteTask',
     summary: 'Delete a task',
     tag: 'Tasks',
-    pathParams: taskParamsSchema,
+    pathParams: taskPath,
     responses: { 204: noContent('Deleted.') },
     errors: [...user, 404, 409],
   },
@@ -272,7 +280,7 @@ export const operations: OperationSpec[] = [
     summary: 'Read the profile',
     description: 'Cached for USER_CACHE_TTL_SECONDS (30 min); `x-cache` also on the 404.',
     tag: 'Profile',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     responses: {
       200: ok('The profile.', profileResult, { profile }, withCorrelation({ 'x-cache': cacheHeader })),
       404: errorResponseWithHeaders(404, z.object({ 'x-cache': cacheHeader })),
@@ -285,7 +293,7 @@ export const operations: OperationSpec[] = [
     operationId: 'putProfile',
     summary: 'Create or replace the profile',
     tag: 'Profile',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     body: { schema: putProfileSchema, example: { displayName: 'Alice', preferences: { theme: 'dark' } } },
     responses: { 200: ok('Saved.', profileResult, { profile }) },
     errors: [...user, 409, ...write],
@@ -298,7 +306,7 @@ export const operations: OperationSpec[] = [
     description:
       '"add a task" starts a flow: the bot asks for a title, then a description, then creates the task (once, also when retried). "cancel" stops at any step. The flow expires WORKFLOW_TTL_SECONDS (10 min) after its last step. Two concurrent messages never both advance a step: one gets 409. The message and the reply are appended to the chat history.',
     tag: 'Chatbot workflow',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     headers: idempotent,
     body: { schema: processMessageSchema, example: { message: 'add a task' } },
     responses: {
@@ -315,7 +323,7 @@ export const operations: OperationSpec[] = [
     operationId: 'getChatWorkflow',
     summary: 'Where the chatbot conversation stands',
     tag: 'Chatbot workflow',
-    pathParams: userParamsSchema,
+    pathParams: userPath,
     responses: {
       200: ok('The state.', z.object({ state: workflowStateName, title: z.string().optional(), expiresAt: isoTimestamp.optional() }), { state: 'idle' }),
     },
@@ -328,7 +336,7 @@ export const operations: OperationSpec[] = [
     summary: 'Create or replace a session',
     description: `The caller becomes its owner; a session owned by someone else answers 404. \`data\` is at most ${SESSION_BODY_MAX_BYTES / 1024 - 1} KiB.`,
     tag: 'Session cache',
-    pathParams: sessionParamsSchema,
+    pathParams: sessionPath,
     body: { schema: putSessionSchema, example: { data: { cart: 3 }, ttlSeconds: 600, sliding: true } },
     responses: { 200: ok('Saved.', sessionSaved, { sessionId: 'sess-0123456789abcdef', expiresAt: later }) },
     errors: [400, 401, 404, 409, ...write],
@@ -340,7 +348,7 @@ export const operations: OperationSpec[] = [
     summary: "Read one of the caller's sessions",
     description: "A sliding session's expiry moves forward (written at most once per tenth of its TTL). Absent, expired and someone else's all answer 404.",
     tag: 'Session cache',
-    pathParams: sessionParamsSchema,
+    pathParams: sessionPath,
     responses: {
       200: ok('The session.', z.object({ sessionId: sessionIdSchema, data: z.record(z.string(), z.unknown()), expiresAt: isoTimestamp }), {
         sessionId: 'sess-0123456789abcdef',
@@ -357,7 +365,7 @@ export const operations: OperationSpec[] = [
     summary: "Delete one of the caller's sessions",
     description: 'Absent, expired and owned by someone else all answer 404, so a stranger learns nothing about an id.',
     tag: 'Session cache',
-    pathParams: sessionParamsSchema,
+    pathParams: sessionPath,
     responses: { 204: noContent('Deleted.') },
     errors: [400, 401, 404, 409],
   },

@@ -39,8 +39,8 @@ export const LOCAL_EXAMPLE_USER = 'alice';
 
 /**
  * Scalar's configuration. Locally (trusted-header) try-it requests send `x-user-id: alice`, which the
- * reader can change; in Azure the page asks for a bearer token. Telemetry, the default web fonts and
- * the request proxy are off: nothing leaves the page's origin.
+ * reader can change; in Azure the page asks for a bearer token. Telemetry, the default web fonts, the
+ * AI agent and the request proxy are off: nothing leaves the page's origin.
  */
 export function referenceConfiguration(authMode: AuthMode) {
   return {
@@ -48,7 +48,7 @@ export function referenceConfiguration(authMode: AuthMode) {
     withDefaultFonts: false,
     telemetry: false,
     showDeveloperTools: 'never',
-    showToolbar: 'never',
+    agent: { disabled: true },
     documentDownloadType: 'json',
     hideClientButton: false,
     defaultOpenAllTags: true,
