@@ -21,6 +21,10 @@ app.http('docs-script', {
   handler: httpHandler(async () => {
     const script = referenceBundle();
     if (script === undefined) throw new NotFound('The API reference viewer is not part of this build; see /api/openapi.json.');
-    return { status: 200, text: script, headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' } };
+    return {
+      status: 200,
+      text: script,
+      headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' },
+    };
   }),
 });

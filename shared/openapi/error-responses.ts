@@ -44,8 +44,7 @@ export const errorSchema = z
         .optional()
         .meta({ description: 'One entry per invalid field (validation_failed only).' }),
       outcome: z.literal('unknown').optional().meta({
-        description:
-          'Only on a 503 for a write: the write may or may not have been applied. Retry with the same Idempotency-Key.',
+        description: 'Only on a 503 for a write: the write may or may not have been applied. Retry with the same Idempotency-Key.',
       }),
     }),
     correlationId: z.string(),
@@ -67,20 +66,43 @@ const base = (status: ErrorStatus, description: string, example: { code: string;
 /** One reusable response per error status, registered as `components.responses.<name>`. */
 export const errorResponses = {
   400: {
-    ...base(400, 'The request is not valid: a field, an id, a query parameter, the JSON itself (also when nested deeper than 32 levels), or an unknown paging cursor. Nothing was changed.', {
-      code: 'validation_failed',
-      message: 'The request is not valid.',
-    }),
+    ...base(
+      400,
+      'The request is not valid: a field, an id, a query parameter, the JSON itself (also when nested deeper than 32 levels), or an unknown paging cursor. Nothing was changed.',
+      {
+        code: 'validation_failed',
+        message: 'The request is not valid.',
+      },
+    ),
     id: 'BadRequest',
   },
-  401: { ...base(401, 'No caller identity (send `Authorization: Bearer` in Azure, `x-user-id` locally).', { code: 'unauthenticated', message: 'Send x-user-id to identify the caller.' }), id: 'Unauthenticated' },
-  403: { ...base(403, "The path names another user's data and the caller is not an admin (`State.Admin`).", { code: 'forbidden', message: 'You may only access your own data.' }), id: 'Forbidden' },
-  404: { ...base(404, 'Not found (for sessions: also expired, or owned by someone else).', { code: 'not_found', message: 'Not found.' }), id: 'NotFound' },
-  409: {
-    ...base(409, 'A concurrent change won, or a request with the same Idempotency-Key is still running. Nothing was changed; safe to retry.', {
-      code: 'conflict',
-      message: 'A concurrent change won. Retry.',
+  401: {
+    ...base(401, 'No caller identity (send `Authorization: Bearer` in Azure, `x-user-id` locally).', {
+      code: 'unauthenticated',
+      message: 'Send x-user-id to identify the caller.',
     }),
+    id: 'Unauthenticated',
+  },
+  403: {
+    ...base(403, "The path names another user's data and the caller is not an admin (`State.Admin`).", {
+      code: 'forbidden',
+      message: 'You may only access your own data.',
+    }),
+    id: 'Forbidden',
+  },
+  404: {
+    ...base(404, 'Not found (for sessions: also expired, or owned by someone else).', { code: 'not_found', message: 'Not found.' }),
+    id: 'NotFound',
+  },
+  409: {
+    ...base(
+      409,
+      'A concurrent change won, or a request with the same Idempotency-Key is still running. Nothing was changed; safe to retry.',
+      {
+        code: 'conflict',
+        message: 'A concurrent change won. Retry.',
+      },
+    ),
     id: 'Conflict',
   },
   412: {
@@ -90,8 +112,17 @@ export const errorResponses = {
     }),
     id: 'PreconditionFailed',
   },
-  413: { ...base(413, 'The request body is over its limit (256 KiB unless the operation says less).', { code: 'payload_too_large', message: 'The request body must be at most 256 KiB.' }), id: 'PayloadTooLarge' },
-  415: { ...base(415, 'The body is not `application/json`.', { code: 'unsupported_media_type', message: 'Send the body as application/json.' }), id: 'UnsupportedMediaType' },
+  413: {
+    ...base(413, 'The request body is over its limit (256 KiB unless the operation says less).', {
+      code: 'payload_too_large',
+      message: 'The request body must be at most 256 KiB.',
+    }),
+    id: 'PayloadTooLarge',
+  },
+  415: {
+    ...base(415, 'The body is not `application/json`.', { code: 'unsupported_media_type', message: 'Send the body as application/json.' }),
+    id: 'UnsupportedMediaType',
+  },
   422: {
     ...base(422, 'This Idempotency-Key was already used with a different body.', {
       code: 'idempotency_key_reused',
@@ -99,7 +130,13 @@ export const errorResponses = {
     }),
     id: 'IdempotencyKeyReused',
   },
-  500: { ...base(500, 'An internal error; the body reveals nothing. Quote the correlation id.', { code: 'internal', message: 'An internal error occurred.' }), id: 'InternalError' },
+  500: {
+    ...base(500, 'An internal error; the body reveals nothing. Quote the correlation id.', {
+      code: 'internal',
+      message: 'An internal error occurred.',
+    }),
+    id: 'InternalError',
+  },
   503: {
     ...base(
       503,

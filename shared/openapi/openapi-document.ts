@@ -99,7 +99,7 @@ function buildDocument(serverUrl: string) {
           in: 'header',
           name: 'x-user-id',
           description:
-            'AUTH_MODE=trusted-header (`npm start`, or behind a gateway you trust): the caller\'s user id, taken as is. Add `x-user-roles: State.Admin` to act for any user. Never expose this mode to the internet.',
+            "AUTH_MODE=trusted-header (`npm start`, or behind a gateway you trust): the caller's user id, taken as is. Add `x-user-roles: State.Admin` to act for any user. Never expose this mode to the internet.",
         },
       },
     },

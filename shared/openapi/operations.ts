@@ -62,14 +62,26 @@ const ok = (description: string, schema: z.ZodType, example?: unknown, headers: 
 const noContent = (description: string): ZodOpenApiResponseObject => ({ description, headers: correlation });
 
 const cacheHeader = z.enum(['HIT', 'MISS', 'BYPASS']).meta({
-  description: 'HIT: from the cache; MISS: read from the durable store and cached; BYPASS: the cache store is unavailable, answered from the durable store.',
+  description:
+    'HIT: from the cache; MISS: read from the durable store and cached; BYPASS: the cache store is unavailable, answered from the durable store.',
 });
-const etagHeader = z.string().regex(/^"\d+"$/).meta({ description: 'The task version as a strong entity tag, for If-Match.', example: '"2"' });
+const etagHeader = z
+  .string()
+  .regex(/^"\d+"$/)
+  .meta({ description: 'The task version as a strong entity tag, for If-Match.', example: '"2"' });
 
 const now = '2026-01-01T12:00:00.000Z';
 const later = '2026-01-02T12:00:00.000Z';
 const message = { id: 'msg-1', role: 'user', content: 'Hello!', timestamp: now };
-const task = { id: 'k3j5x7fq2a', title: 'Buy milk', description: 'two litres', completed: false, createdAt: now, updatedAt: now, version: 1 };
+const task = {
+  id: 'k3j5x7fq2a',
+  title: 'Buy milk',
+  description: 'two litres',
+  completed: false,
+  createdAt: now,
+  updatedAt: now,
+  version: 1,
+};
 const profile = { userId: 'alice', displayName: 'Alice', preferences: { theme: 'dark' }, createdAt: now, updatedAt: now };
 
 const messageResult = z.object({ message: chatMessageSchema, count: z.number().int().min(1) });
@@ -109,7 +121,12 @@ export const operations: OperationSpec[] = [
     anonymous: true,
     responses: {
       200: ok('Both stores answer.', healthSchema, { status: 'ok', stores: { statestore: 'ok', 'statestore-durable': 'ok' } }),
-      503: ok('A store does not answer; it is named.', healthSchema, { status: 'degraded', stores: { statestore: 'unavailable', 'statestore-durable': 'ok' } }, withCorrelation({ 'retry-after': z.string().regex(/^\d+$/) })),
+      503: ok(
+        'A store does not answer; it is named.',
+        healthSchema,
+        { status: 'degraded', stores: { statestore: 'unavailable', 'statestore-durable': 'ok' } },
+        withCorrelation({ 'retry-after': z.string().regex(/^\d+$/) }),
+      ),
     },
     errors: [],
   },
@@ -130,7 +147,13 @@ export const operations: OperationSpec[] = [
     summary: 'The API reference page',
     tag: 'Operations',
     anonymous: true,
-    responses: { 200: { description: 'An HTML page rendering this description; it loads nothing from other hosts.', headers: correlation, content: { 'text/html': { schema: z.string() } } } },
+    responses: {
+      200: {
+        description: 'An HTML page rendering this description; it loads nothing from other hosts.',
+        headers: correlation,
+        content: { 'text/html': { schema: z.string() } },
+      },
+    },
     errors: [],
   },
   {
@@ -219,10 +242,13 @@ export const operations: OperationSpec[] = [
     path: 'users/{userId}/tasks',
     operationId: 'listTasks',
     summary: 'List tasks',
-    description: 'Sorted by `createdAt`. Served from the cache (TASK_CACHE_TTL_SECONDS, 5 min); a mutation that has responded is always visible.',
+    description:
+      'Sorted by `createdAt`. Served from the cache (TASK_CACHE_TTL_SECONDS, 5 min); a mutation that has responded is always visible.',
     tag: 'Tasks',
     pathParams: userPath,
-    responses: { 200: ok('The tasks.', z.object({ tasks: z.array(taskSchema) }), { tasks: [task] }, withCorrelation({ 'x-cache': cacheHeader })) },
+    responses: {
+      200: ok('The tasks.', z.object({ tasks: z.array(taskSchema) }), { tasks: [task] }, withCorrelation({ 'x-cache': cacheHeader })),
+    },
     errors: user,
   },
   {
@@ -260,7 +286,9 @@ export const operations: OperationSpec[] = [
       'If-Match': ifMatchSchema.meta({ description: 'The version last seen, as its ETag (`"3"`), or `*`.', example: '"1"' }),
     }),
     body: { schema: updateTaskSchema, example: { completed: true } },
-    responses: { 200: ok('Changed.', taskResult, { task: { ...task, completed: true, version: 2 } }, withCorrelation({ etag: etagHeader })) },
+    responses: {
+      200: ok('Changed.', taskResult, { task: { ...task, completed: true, version: 2 } }, withCorrelation({ etag: etagHeader })),
+    },
     errors: [...user, 404, 409, 412, ...write],
   },
   {
@@ -325,7 +353,9 @@ export const operations: OperationSpec[] = [
     tag: 'Chatbot workflow',
     pathParams: userPath,
     responses: {
-      200: ok('The state.', z.object({ state: workflowStateName, title: z.string().optional(), expiresAt: isoTimestamp.optional() }), { state: 'idle' }),
+      200: ok('The state.', z.object({ state: workflowStateName, title: z.string().optional(), expiresAt: isoTimestamp.optional() }), {
+        state: 'idle',
+      }),
     },
     errors: user,
   },
@@ -346,7 +376,8 @@ export const operations: OperationSpec[] = [
     path: 'sessions/{sessionId}',
     operationId: 'getSession',
     summary: "Read one of the caller's sessions",
-    description: "A sliding session's expiry moves forward (written at most once per tenth of its TTL). Absent, expired and someone else's all answer 404.",
+    description:
+      "A sliding session's expiry moves forward (written at most once per tenth of its TTL). Absent, expired and someone else's all answer 404.",
     tag: 'Session cache',
     pathParams: sessionPath,
     responses: {

@@ -73,7 +73,9 @@ describe.skipIf(skip)('the API reference page in Chromium', () => {
 
   it('renders every documented operation, each with a try-it button', async () => {
     const all = operations();
-    await expect.poll(() => page.getByRole('button', { name: 'Test Request' }).count(), { timeout: 90_000, interval: 500 }).toBe(all.length);
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Test Request' }).count(), { timeout: 90_000, interval: 500 })
+      .toBe(all.length);
     for (const { op } of all) {
       await expect.poll(() => page.getByRole('heading', { name: op.summary, exact: true }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
     }
@@ -83,7 +85,10 @@ describe.skipIf(skip)('the API reference page in Chromium', () => {
   }, 120_000);
 
   it('sends a try-it request with the pre-filled x-user-id, and it succeeds', async () => {
-    await page.getByRole('button', { name: /Where the chatbot conversation stands/ }).first().click();
+    await page
+      .getByRole('button', { name: /Where the chatbot conversation stands/ })
+      .first()
+      .click();
     await page.locator('[id$="chatbot-workflow/GET/users/{userId}/chat/workflow"]').getByRole('button', { name: 'Test Request' }).click();
     const dialog = page.getByRole('dialog');
     const answered = page.waitForResponse((response) => response.url().endsWith('/api/users/alice/chat/workflow'), { timeout: 60_000 });

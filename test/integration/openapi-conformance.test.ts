@@ -145,14 +145,21 @@ describe('every documented operation answers as documented', () => {
 
   it('chat history', async () => {
     const message = { role: 'user', content: 'Hello!', id: 'msg-1' };
-    expect((await exercise('appendChatMessage', { path: user, user: alice, body: message, headers: { 'Idempotency-Key': uniqueId('k') } })).status).toBe(201);
+    expect(
+      (await exercise('appendChatMessage', { path: user, user: alice, body: message, headers: { 'Idempotency-Key': uniqueId('k') } }))
+        .status,
+    ).toBe(201);
     expect((await exercise('appendChatMessage', { path: user, user: alice, body: message })).status).toBe(200);
     expect((await exercise('appendChatMessage', { path: user, user: alice, body: { role: 'robot', content: '' } })).status).toBe(400);
     expect((await exercise('appendChatMessage', { path: user, user: alice, body: '{"role":' })).status).toBe(400);
     expect((await exercise('appendChatMessage', { path: user, body: message })).status).toBe(401);
     expect((await exercise('appendChatMessage', { path: user, user: bob, body: message })).status).toBe(403);
-    expect((await exercise('appendChatMessage', { path: user, user: alice, body: { role: 'user', content: 'x'.repeat(300 * 1024) } })).status).toBe(413);
-    expect((await exercise('appendChatMessage', { path: user, user: alice, body: 'hi', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect(
+      (await exercise('appendChatMessage', { path: user, user: alice, body: { role: 'user', content: 'x'.repeat(300 * 1024) } })).status,
+    ).toBe(413);
+    expect(
+      (await exercise('appendChatMessage', { path: user, user: alice, body: 'hi', headers: { 'content-type': 'text/plain' } })).status,
+    ).toBe(415);
     expect((await exercise('listChatMessages', { path: user, user: alice, query: { limit: '10' } })).status).toBe(200);
     expect((await exercise('listChatMessages', { path: user, user: alice, query: { before: 'no-such-message' } })).status).toBe(400);
     expect((await exercise('listChatMessages', { path: { userId: 'bad:id' }, user: alice })).status).toBe(400);
@@ -167,21 +174,34 @@ describe('every documented operation answers as documented', () => {
   });
 
   it('tasks', async () => {
-    const created = await exercise('createTask', { path: user, user: alice, body: { title: 'Buy milk' }, headers: { 'Idempotency-Key': uniqueId('k') } });
+    const created = await exercise('createTask', {
+      path: user,
+      user: alice,
+      body: { title: 'Buy milk' },
+      headers: { 'Idempotency-Key': uniqueId('k') },
+    });
     expect(created.status).toBe(201);
     const taskId = created.body.task.id;
     expect((await exercise('listTasks', { path: user, user: alice })).status).toBe(200);
     const task = { userId: alice, taskId };
-    expect((await exercise('updateTask', { path: task, user: alice, headers: { 'If-Match': '"1"' }, body: { completed: true } })).status).toBe(200);
-    expect((await exercise('updateTask', { path: task, user: alice, headers: { 'If-Match': '"1"' }, body: { completed: false } })).status).toBe(412);
-    expect((await exercise('updateTask', { path: { userId: alice, taskId: 'nope' }, user: alice, body: { completed: true } })).status).toBe(404);
+    expect(
+      (await exercise('updateTask', { path: task, user: alice, headers: { 'If-Match': '"1"' }, body: { completed: true } })).status,
+    ).toBe(200);
+    expect(
+      (await exercise('updateTask', { path: task, user: alice, headers: { 'If-Match': '"1"' }, body: { completed: false } })).status,
+    ).toBe(412);
+    expect((await exercise('updateTask', { path: { userId: alice, taskId: 'nope' }, user: alice, body: { completed: true } })).status).toBe(
+      404,
+    );
     expect((await exercise('deleteTask', { path: task, user: alice })).status).toBe(204);
     expect((await exercise('deleteTask', { path: task, user: alice })).status).toBe(404);
   });
 
   it('profile', async () => {
     expect((await exercise('getProfile', { path: user, user: alice })).status).toBe(404);
-    expect((await exercise('putProfile', { path: user, user: alice, body: { displayName: 'Alice', preferences: { theme: 'dark' } } })).status).toBe(200);
+    expect(
+      (await exercise('putProfile', { path: user, user: alice, body: { displayName: 'Alice', preferences: { theme: 'dark' } } })).status,
+    ).toBe(200);
     expect((await exercise('getProfile', { path: user, user: alice })).status).toBe(200);
   });
 
@@ -192,7 +212,9 @@ describe('every documented operation answers as documented', () => {
 
   it('session cache', async () => {
     const session = { sessionId: uniqueId('session-cache') };
-    expect((await exercise('putSession', { path: session, user: alice, body: { data: { cart: 3 }, ttlSeconds: 600, sliding: true } })).status).toBe(200);
+    expect(
+      (await exercise('putSession', { path: session, user: alice, body: { data: { cart: 3 }, ttlSeconds: 600, sliding: true } })).status,
+    ).toBe(200);
     expect((await exercise('getSession', { path: session, user: alice })).status).toBe(200);
     expect((await exercise('getSession', { path: session, user: bob })).status).toBe(404);
     expect((await exercise('getSession', { path: session })).status).toBe(401);
@@ -213,7 +235,9 @@ describe('every documented operation answers as documented', () => {
   });
 
   it('exercised every documented operation with a success status', () => {
-    const operationIds = Object.values<Json>(document.paths).flatMap((item) => Object.values<Json>(item).map((op) => op.operationId as string));
+    const operationIds = Object.values<Json>(document.paths).flatMap((item) =>
+      Object.values<Json>(item).map((op) => op.operationId as string),
+    );
     const succeeded = operationIds.filter((id) => [...(seen.get(id) ?? [])].some((status) => status < 300));
     expect(succeeded.sort()).toEqual(operationIds.sort());
   });

@@ -19,8 +19,7 @@ afterAll(async () => {
 const operations = () =>
   Object.entries<any>(document.paths).flatMap(([path, item]) => Object.entries<any>(item).map(([method, op]) => ({ path, method, op })));
 const operation = (id: string) => operations().find(({ op }) => op.operationId === id);
-const headerParameters = (id: string) =>
-  (operation(id)?.op.parameters ?? []).filter((p: any) => p.in === 'header').map((p: any) => p.name);
+const headerParameters = (id: string) => (operation(id)?.op.parameters ?? []).filter((p: any) => p.in === 'header').map((p: any) => p.name);
 
 describe('GET /api/openapi.json', () => {
   it('describes every registered function, with its method, without any identity', async () => {
