@@ -74,7 +74,7 @@ describe.skipIf(skip)('the API reference page in Chromium', () => {
   it('renders every documented operation, each with a try-it button', async () => {
     const all = operations();
     await expect
-      .poll(() => page.getByRole('button', { name: 'Test Request' }).count(), { timeout: 90_000, interval: 500 })
+      .poll(() => page.getByRole('button', { name: 'Test Request' }).count(), { timeout: 150_000, interval: 500 })
       .toBe(all.length);
     for (const { op } of all) {
       await expect.poll(() => page.getByRole('heading', { name: op.summary, exact: true }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
@@ -82,7 +82,7 @@ describe.skipIf(skip)('the API reference page in Chromium', () => {
     for (const name of ['Task', 'ChatMessage', 'Profile', 'Error']) {
       expect(await page.getByRole('button', { name, exact: true }).count()).toBeGreaterThan(0);
     }
-  }, 120_000);
+  }, 180_000);
 
   it('sends a try-it request with the pre-filled x-user-id, and it succeeds', async () => {
     await page
