@@ -70,40 +70,55 @@ function toOperation(spec: OperationSpec): ZodOpenApiOperationObject {
   };
 }
 
+/**
+ * `z.record(z.string(), z.unknown())` renders as `propertyNames: {type: string}` (always true of JSON
+ * keys) and `additionalProperties: {}`; the plain `additionalProperties: true` says the same and is
+ * what schema viewers (Scalar among them) expect.
+ */
+function simplifyRecords({ jsonSchema }: { jsonSchema: Record<string, unknown> }): void {
+  const names = jsonSchema.propertyNames as Record<string, unknown> | undefined;
+  if (names && Object.keys(names).length === 1 && names.type === 'string') delete jsonSchema.propertyNames;
+  const rest = jsonSchema.additionalProperties;
+  if (rest && typeof rest === 'object' && Object.keys(rest).length === 0) jsonSchema.additionalProperties = true;
+}
+
 function buildDocument(serverUrl: string) {
   const paths: ZodOpenApiPathsObject = {};
   for (const spec of operations) {
     const path = `/${spec.path}`;
     paths[path] = { ...paths[path], [spec.method]: toOperation(spec) };
   }
-  return createDocument({
-    openapi: '3.1.0',
-    info: { title: 'dapr-state-functions', version: '0.1.0', description: INTRO, license: { name: 'MIT', identifier: 'MIT' } },
-    servers: [{ url: serverUrl, description: 'This app' }],
-    tags: TAGS,
-    security: [{ bearerAuth: [] }, { userIdHeader: [] }],
-    paths,
-    components: {
-      schemas: { Error: errorSchema, Task: taskSchema, ChatMessage: chatMessageSchema, Profile: profileSchema },
-      headers: { CorrelationId: correlationIdHeader, RetryAfter: retryAfterHeader },
-      securitySchemes: {
-        bearerAuth: {
-          type: 'http',
-          scheme: 'bearer',
-          bearerFormat: 'JWT',
-          description:
-            'AUTH_MODE=platform (Azure, the default): an Entra ID access token for the API (scope `api://<client-id>/.default`). Container Apps authentication validates it and passes the caller to the app; the `State.Admin` app role may act for any user.',
-        },
-        userIdHeader: {
-          type: 'apiKey',
-          in: 'header',
-          name: 'x-user-id',
-          description:
-            "AUTH_MODE=trusted-header (`npm start`, or behind a gateway you trust): the caller's user id, taken as is. Add `x-user-roles: State.Admin` to act for any user. Never expose this mode to the internet.",
+  return createDocument(
+    {
+      openapi: '3.1.0',
+      info: { title: 'dapr-state-functions', version: '0.1.0', description: INTRO, license: { name: 'MIT', identifier: 'MIT' } },
+      servers: [{ url: serverUrl, description: 'This app' }],
+      tags: TAGS,
+      security: [{ bearerAuth: [] }, { userIdHeader: [] }],
+      paths,
+      components: {
+        schemas: { Error: errorSchema, Task: taskSchema, ChatMessage: chatMessageSchema, Profile: profileSchema },
+        headers: { CorrelationId: correlationIdHeader, RetryAfter: retryAfterHeader },
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'AUTH_MODE=platform (Azure, the default): an Entra ID access token for the API (scope `api://<client-id>/.default`). Container Apps authentication validates it and passes the caller to the app; the `State.Admin` app role may act for any user.',
+          },
+          userIdHeader: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-user-id',
+            description:
+              "AUTH_MODE=trusted-header (`npm start`, or behind a gateway you trust): the caller's user id, taken as is. Add `x-user-roles: State.Admin` to act for any user. Never expose this mode to the internet.",
+          },
         },
       },
     },
-  });
+    { override: simplifyRecords },
+  );
 }
 
 export type OpenApiDocument = ReturnType<typeof buildDocument>;

@@ -29,6 +29,8 @@ let profileDir: string;
 let document: any;
 const offHost: string[] = [];
 const failedLocal: string[] = [];
+/** Console errors, and the viewer's complaints about the document. */
+const consoleProblems: string[] = [];
 
 describe.skipIf(skip)('the API reference page in Chromium', () => {
   beforeAll(async () => {
@@ -58,6 +60,9 @@ describe.skipIf(skip)('the API reference page in Chromium', () => {
     page = context.pages()[0] ?? (await context.newPage());
     page.on('response', (response) => {
       if (response.status() >= 400 && !response.url().includes('/api/users/')) failedLocal.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error' || /validation/i.test(message.text())) consoleProblems.push(`${message.type()}: ${message.text()}`);
     });
     await page.goto(`${stack.api}/docs`);
   }, 120_000);
@@ -100,8 +105,9 @@ describe.skipIf(skip)('the API reference page in Chromium', () => {
     await expect.poll(() => dialog.getByText('"idle"').count(), { timeout: 20_000 }).toBeGreaterThan(0);
   }, 120_000);
 
-  it('loads nothing from any other host, and every request it makes to the app succeeds', () => {
+  it('loads nothing from any other host, every request it makes to the app succeeds, and the viewer accepts the document', () => {
     expect(offHost).toEqual([]);
     expect(failedLocal).toEqual([]);
+    expect(consoleProblems).toEqual([]);
   });
 });
