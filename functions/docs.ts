@@ -1,14 +1,14 @@
 import { app } from '@azure/functions';
 import { httpHandler } from '../shared/http/handler.js';
-import { apiReferencePage } from '../shared/openapi/openapi-document.js';
+import { apiReferencePage } from '../shared/openapi/reference-page.js';
 
 app.http('docs', {
   route: 'docs',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: httpHandler(async () => ({
+  handler: httpHandler(async ({ deps }) => ({
     status: 200,
-    text: apiReferencePage(),
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=300' },
+    text: apiReferencePage(deps.config.authMode),
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
   })),
 });

@@ -16,7 +16,7 @@ import {
 
 /**
  * Every resource type the templates may declare, with the API versions checked for it (see
- * shared/docs/azure.md). Adding a resource or bumping a version means adding it here, deliberately.
+ * docs/azure.md). Adding a resource or bumping a version means adding it here, deliberately.
  * Container apps pin 2026-01-01: 2025-07-01 is reported to ignore `kind: 'functionapp'`.
  */
 const ALLOWED_API_VERSIONS: Record<string, string[]> = {

@@ -1,31 +1,54 @@
+import { createConfig, lintFromString } from '@redocly/openapi-core';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDocument, openApiJson } from '../../shared/openapi/openapi-document.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
+let document: any;
 
 beforeAll(async () => {
   stack = await startStack();
+  document = await (await fetch(`${stack.api}/openapi.json`)).json();
 });
 
 afterAll(async () => {
   await stack.close();
 });
 
+const operations = () =>
+  Object.entries<any>(document.paths).flatMap(([path, item]) => Object.entries<any>(item).map(([method, op]) => ({ path, method, op })));
+const operation = (id: string) => operations().find(({ op }) => op.operationId === id);
+const headerParameters = (id: string) => (operation(id)?.op.parameters ?? []).filter((p: any) => p.in === 'header').map((p: any) => p.name);
+
 describe('GET /api/openapi.json', () => {
   it('describes every registered function, with its method, without any identity', async () => {
-    const response = await fetch(`${stack.api}/openapi.json`);
-    expect(response.status).toBe(200);
-    const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
-    expect(document.openapi).toBe('3.1.0');
-    const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} /api${path}`));
-    const served = stack.host.functions
-      .filter((fn) => !['openapi', 'docs'].includes(fn.name))
-      .flatMap((fn) => fn.methods.map((m) => `${m} /${fn.route}`));
+    const documented = operations().map(({ path, method }) => `${method.toUpperCase()} /api${path}`);
+    const served = stack.host.functions.flatMap((fn) => fn.methods.map((m) => `${m} /${fn.route}`));
     expect(documented.sort()).toEqual(served.sort());
   });
 
-  it('generates request bodies from the same schemas the functions parse', async () => {
-    const document = (await (await fetch(`${stack.api}/openapi.json`)).json()) as any;
+  it('is valid OpenAPI 3.1', async () => {
+    const result = await new Validator().validate(document);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+  });
+
+  it('passes the Redocly recommended lint rules with no problem', async () => {
+    // The three anonymous operations (health, this document, the docs page) have no client error to document.
+    const config = await createConfig({ extends: ['recommended'], rules: { 'operation-4xx-response': 'off' } });
+    const problems = await lintFromString({ source: JSON.stringify(document), absoluteRef: '/openapi.json', config });
+    expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`)).toEqual([]);
+  });
+
+  it('gives every operation a unique, stable operationId', () => {
+    const ids = operations().map(({ op }) => op.operationId);
+    expect(ids.every((id) => /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(operation('createTask')).toMatchObject({ method: 'post', path: '/users/{userId}/tasks' });
+  });
+
+  it('generates request bodies from the same schemas the functions parse', () => {
     const append = document.paths['/users/{userId}/chat/messages'].post;
     const body = append.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['role', 'content']);
@@ -33,20 +56,96 @@ describe('GET /api/openapi.json', () => {
     expect(body.properties.content).toMatchObject({ minLength: 1, maxLength: 16_000 });
     expect(body.additionalProperties).toBe(false);
     expect(append.parameters[0]).toMatchObject({ name: 'userId', in: 'path', required: true });
-    expect(Object.keys(append.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409', '503']));
     const history = document.paths['/users/{userId}/chat/messages'].get;
-    expect(history.parameters.map((p: { name: string }) => p.name)).toEqual(['userId', 'limit', 'before']);
+    expect(history.parameters.filter((p: any) => p.in && p.in !== 'header').map((p: any) => p.name)).toEqual(['userId', 'limit', 'before']);
+  });
+
+  it('documents the request headers: Idempotency-Key on creating POSTs, If-Match on PATCH, the correlation id everywhere', () => {
+    for (const id of ['appendChatMessage', 'createTask', 'processChatMessage']) expect(headerParameters(id)).toContain('Idempotency-Key');
+    expect(headerParameters('updateTask')).toContain('If-Match');
+    expect(document.components.parameters.CorrelationIdRequest).toMatchObject({ in: 'header', name: 'x-correlation-id' });
+    for (const { op } of operations()) expect(op.parameters).toContainEqual({ $ref: '#/components/parameters/CorrelationIdRequest' });
+  });
+
+  it('documents the response headers: ETag and Location, x-cache, Retry-After on every 503', () => {
+    const headers = (id: string, status: string) => Object.keys(operation(id)?.op.responses[status].headers ?? {});
+    expect(headers('createTask', '201')).toEqual(expect.arrayContaining(['location', 'etag', 'x-correlation-id']));
+    expect(headers('updateTask', '200')).toContain('etag');
+    expect(headers('listTasks', '200')).toContain('x-cache');
+    expect(headers('getProfile', '404')).toContain('x-cache');
+    expect(headers('getHealth', '503')).toContain('retry-after');
+    expect(document.components.responses.Unavailable.headers['retry-after']).toBeDefined();
+    for (const { op } of operations()) {
+      expect(op.responses['503']).toBeDefined();
+      expect(op.responses['500']).toEqual({ $ref: '#/components/responses/InternalError' });
+    }
+  });
+
+  it('documents every error status of the contract with its codes, and the unknown outcome of a 503', () => {
+    const responses = document.components.responses;
+    expect(Object.keys(responses).sort()).toEqual(
+      [
+        'BadRequest',
+        'Conflict',
+        'Forbidden',
+        'IdempotencyKeyReused',
+        'InternalError',
+        'NotFound',
+        'PayloadTooLarge',
+        'PreconditionFailed',
+        'Unauthenticated',
+        'Unavailable',
+        'UnsupportedMediaType',
+      ].sort(),
+    );
+    const error = document.components.schemas.Error.properties.error;
+    expect(error.properties.code.enum).toEqual(expect.arrayContaining(['idempotency_key_reused', 'precondition_failed', 'unknown_cursor']));
+    expect(error.properties.outcome).toMatchObject({ const: 'unknown' });
+    expect(operation('createTask')?.op.responses['422']).toEqual({ $ref: '#/components/responses/IdempotencyKeyReused' });
+    expect(operation('updateTask')?.op.responses['412']).toEqual({ $ref: '#/components/responses/PreconditionFailed' });
+  });
+
+  it('shares schemas as components instead of inlining them', () => {
+    const text = JSON.stringify(document);
+    expect(document.components.schemas.Task).toBeDefined();
+    expect(text.match(/"#\/components\/schemas\/Task"/g)?.length).toBeGreaterThanOrEqual(4);
+    expect(text.match(/"createdAt":\{/g)?.length).toBe(2); // as a schema property: in Task and Profile, each defined once
+  });
+
+  it('describes platform identity as a bearer token and the local mode as the x-user-id header', () => {
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(document.components.securitySchemes.bearerAuth.description).toContain('Container Apps authentication');
+    expect(document.components.securitySchemes.userIdHeader).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-user-id' });
+    expect(document.security).toEqual([{ bearerAuth: [] }, { userIdHeader: [] }]);
+    expect(operation('getHealth')?.op.security).toEqual([]);
+  });
+
+  it('is built once per process and served as the same bytes every time', async () => {
+    expect(openApiJson()).toBe(openApiJson());
+    expect(JSON.parse(openApiJson())).toEqual(openApiDocument());
+    const [first, second] = await Promise.all([1, 2].map(async () => (await fetch(`${stack.api}/openapi.json`)).text()));
+    expect(second).toBe(first);
+    expect(JSON.parse(first ?? '')).toEqual(document);
   });
 });
 
 describe('GET /api/docs', () => {
-  it('serves a readable reference page listing every operation', async () => {
+  it('serves the reference page and the viewer script it loads, from this app', async () => {
     const response = await fetch(`${stack.api}/docs`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const page = await response.text();
-    for (const path of ['/api/health', '/api/users/{userId}/tasks/{taskId}', '/api/sessions/{sessionId}', '/api/users/{userId}/chat/process']) {
-      expect(page).toContain(path);
-    }
+    expect(page).toContain('<script src="docs/scalar.js"></script>');
+    expect(page).not.toMatch(/https?:\/\//);
+    const script = await fetch(`${stack.api}/docs/scalar.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await script.text()).length).toBeGreaterThan(1_000_000);
+  });
+
+  it('pre-fills x-user-id for try-it requests locally', async () => {
+    const page = await (await fetch(`${stack.api}/docs`)).text();
+    expect(page).toContain('"preferredSecurityScheme":"userIdHeader"');
+    expect(page).toContain('"withDefaultFonts":false');
   });
 });
