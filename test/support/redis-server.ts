@@ -46,9 +46,20 @@ export class PrivateRedis {
     }
   }
 
+  /** SIGSTOP: the server keeps its connections but answers nothing, like a hung Redis. */
+  pause(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`: queued commands run and answers resume. */
+  resume(): void {
+    this.#process?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.#process;
     if (!child || child.exitCode !== null) return;
+    child.kill('SIGCONT'); // a paused server still dies on SIGKILL; this keeps the order obvious
     child.kill('SIGKILL');
     await once(child, 'exit');
   }
