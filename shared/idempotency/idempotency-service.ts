@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { AlreadyExists, AppError, Conflict, type ErrorDetail, IdempotencyKeyReused, Unavailable } from '../errors.js';
+import { AppError, Conflict, type ErrorDetail, IdempotencyKeyReused, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseStored } from '../state/compare-and-set.js';
 import { ID_PATTERN, keyBuilder } from '../state/keys.js';
-import type { StateStore } from '../state/port.js';
+import type { SaveOptions, StateEntry, StateStore } from '../state/port.js';
 
 /** How long a key is remembered (docs/http-api.md "Retries and idempotency"). */
 export const IDEMPOTENCY_TTL_SECONDS = 86_400;
@@ -96,34 +96,49 @@ export class ReplayedError extends AppError {
  * record older than `runningTimeoutMs` is taken over by compare-and-set (its request is gone).
  */
 export function createIdempotencyService({ store, clock, runningTimeoutMs }: IdempotencyDeps): IdempotencyService {
+  /**
+   * Saves a record; a save whose outcome is unknown is read back (ours there → written). Answers
+   * `refused` when another record is in the way. The operation has not run yet, so a failure is a
+   * plain 503 whatever became of the record.
+   */
+  async function saveRecord(key: string, record: IdempotencyRecord, options: SaveOptions): Promise<'written' | 'refused'> {
+    try {
+      await store.save(key, record, options);
+      return 'written';
+    } catch (error) {
+      if (error instanceof Conflict) return 'refused'; // AlreadyExists included
+      if (!(error instanceof Unavailable && error.outcomeUnknown)) throw error;
+      let entry: StateEntry | null;
+      try {
+        entry = await store.get(key);
+      } catch (readError) {
+        throw new Unavailable('idempotency record: outcome of its save unknown', { cause: readError });
+      }
+      return entry !== null && parseStored(recordSchema, key, entry.value).owner === record.owner ? 'written' : 'refused';
+    }
+  }
+
   async function begin(key: string, requestHash: string, owner: string): Promise<{ replay: StoredReply } | { claimed: true }> {
     const running: IdempotencyRecord = { v: 1, state: 'running', requestHash, owner, startedAt: clock.now() };
+    const ttl = { ttlSeconds: IDEMPOTENCY_TTL_SECONDS };
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      try {
-        await store.save(key, running, { mode: 'create-only', ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
-        return { claimed: true };
-      } catch (error) {
-        if (!(error instanceof AlreadyExists)) throw error;
-      }
+      if ((await saveRecord(key, running, { mode: 'create-only', ...ttl })) === 'written') return { claimed: true };
       const entry = await store.get(key);
-      if (entry === null) continue; // expired or released meanwhile: try to create it again
+      if (entry === null) continue; // expired or never landed: try to create it again
       const record = parseStored(recordSchema, key, entry.value);
+      if (record.owner === owner) return { claimed: true }; // our own earlier save landed late
       if (record.state !== 'released' && record.requestHash !== requestHash) {
         throw new IdempotencyKeyReused('This Idempotency-Key was used with a different request body. Use a new key.');
       }
       if (record.state === 'done') return { replay: record.reply };
-      if (record.state === 'running' && clock.now() - record.startedAt < runningTimeoutMs) {
-        throw new Conflict('A request with this Idempotency-Key is still in progress. Retry later.');
-      }
-      try {
-        await store.save(key, running, { mode: 'compare-and-set', etag: entry.etag, ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
+      if (record.state === 'running' && clock.now() - record.startedAt < runningTimeoutMs) throw stillRunning();
+      // Released, or running for longer than any request may: take it over, unless someone else just did.
+      if ((await saveRecord(key, running, { mode: 'compare-and-set', etag: entry.etag, ...ttl })) === 'written') {
         return { claimed: true };
-      } catch (error) {
-        if (error instanceof Conflict) throw new Conflict('A request with this Idempotency-Key is still in progress. Retry later.');
-        throw error;
       }
+      throw stillRunning();
     }
-    throw new Conflict('A request with this Idempotency-Key is still in progress. Retry later.');
+    throw stillRunning();
   }
 
   /** Replaces our running record (only ours: it may have been taken over) with `next`; best effort. */
@@ -184,6 +199,10 @@ export function createIdempotencyService({ store, clock, runningTimeoutMs }: Ide
       return reply;
     },
   };
+}
+
+function stillRunning(): Conflict {
+  return new Conflict('A request with this Idempotency-Key is still in progress. Retry later.');
 }
 
 function replay(stored: StoredReply): IdempotentReply {

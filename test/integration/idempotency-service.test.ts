@@ -170,6 +170,25 @@ describe('idempotency records (the service over the hot store)', () => {
     expect(IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
   });
 
+  it('reads its record back when the save of it timed out, and goes on when it landed', async () => {
+    let first = true;
+    const flaky: StateStore = {
+      ...stores.hot,
+      async save(key, value, options) {
+        await stores.hot.save(key, value, options);
+        if (first) {
+          first = false;
+          throw new Unavailable('save timed out', { outcomeUnknown: true });
+        }
+      },
+    };
+    const { service, execute, runs } = setup(flaky);
+    const s = scope();
+    expect((await service.run(s, execute(created), log)).status).toBe(201);
+    expect((await service.run(s, execute(created), log)).status).toBe(201);
+    expect(runs()).toBe(1);
+  });
+
   it('runs without a record when its store is down only if the operation says it converges on its own', async () => {
     const down: StateStore = {
       ...stores.hot,
