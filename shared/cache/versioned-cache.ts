@@ -188,7 +188,11 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
       try {
         const entry = await store.get(key(id));
         const cached = entry === null ? null : readEntry(entry.value);
-        if (cached !== null && cached.revision >= repair.revision) {
+        if (cached === null || cached.expired) {
+          pending.delete(id); // nothing stale to serve: lookups miss and read the durable store anyway
+          continue;
+        }
+        if (cached.revision >= repair.revision) {
           settled(id, cached.revision);
           continue;
         }
