@@ -33,7 +33,6 @@ describe.skipIf(!hasRedisServerBinary() && !inCi)('tasks after the cache store h
   }, 60_000);
 
   afterAll(async () => {
-    redis?.resume();
     await Promise.all([writer?.stop(), reader?.stop()]);
     await sidecar?.close();
     await redis?.stop();
@@ -46,12 +45,12 @@ describe.skipIf(!hasRedisServerBinary() && !inCi)('tasks after the cache store h
     const cached = await call('GET', tasks(reader), { user });
     expect(cached.headers.get('x-cache')).toBe('HIT');
 
-    redis.pause();
+    redis.signal('SIGSTOP');
     try {
       const during = await call('POST', tasks(writer), { user, body: { title: 'during' } });
       expect(during.status).toBe(201);
     } finally {
-      redis.resume();
+      redis.signal('SIGCONT');
     }
     const recovered = Date.now();
 

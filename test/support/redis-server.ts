@@ -46,21 +46,22 @@ export class PrivateRedis {
     }
   }
 
-  /** SIGSTOP: the server keeps its connections but answers nothing, like a hung Redis. */
-  pause(): void {
-    this.#process?.kill('SIGSTOP');
-  }
-
-  /** SIGCONT after `pause`: queued commands run and answers resume. */
-  resume(): void {
-    this.#process?.kill('SIGCONT');
+  /** Pauses (`SIGSTOP`) or resumes (`SIGCONT`) the server: connections stay open, nothing answers. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const child = this.#process;
+    if (!child || exited(child)) throw new Error('redis-server is not running');
+    child.kill(signal);
   }
 
   async stop(): Promise<void> {
     const child = this.#process;
-    if (!child || child.exitCode !== null) return;
-    child.kill('SIGCONT'); // a paused server still dies on SIGKILL; this keeps the order obvious
+    if (!child || exited(child)) return;
     child.kill('SIGKILL');
     await once(child, 'exit');
   }
+}
+
+/** A child killed by a signal keeps `exitCode` null: its `signalCode` says it is gone. */
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
