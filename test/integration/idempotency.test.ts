@@ -205,4 +205,35 @@ describe('Idempotency-Key on POST /api/users/{userId}/chat/process', () => {
     const history = await call('GET', `${stack.api}/users/${user}/chat/messages?limit=50`, { user });
     expect(history.body.messages).toHaveLength(6); // each exchange recorded once
   });
+
+  it('never lets a retried "add a task" become the title while the first is still finishing, in 16 flows', async () => {
+    const users = Array.from({ length: 16 }, () => uniqueId('u'));
+    // Each first request is held after it saved its step, while it records the exchange in the chat history.
+    const gates = new Map(users.map((user) => [user, { held: false, reached: deferred(), release: deferred() }]));
+    saveHook = async (store, operation) => {
+      const user = users.find((u) => operation.key.endsWith(`chat:history:${u}`));
+      const gate = user === undefined ? undefined : gates.get(user);
+      if (store !== 'statestore' || !gate || gate.held) return;
+      gate.held = true; // only the first request's save waits
+      gate.reached.resolve();
+      await gate.release.promise;
+    };
+    const flows = users.map(async (user) => {
+      const gate = gates.get(user);
+      if (!gate) throw new Error('no gate');
+      const key = uniqueId('key');
+      const first = say(user, 'add a task', key);
+      await gate.reached.promise;
+      const retry = await say(user, 'add a task', key); // the client gave up waiting and sent it again
+      gate.release.resolve();
+      return { user, key, first: await first, retry };
+    });
+    for (const { user, key, first, retry } of await Promise.all(flows)) {
+      expect(first.body).toEqual({ reply: replies.askTitle, state: 'awaiting_title' });
+      expect(retry.status).toBe(409);
+      expect((await say(user, 'add a task', key)).body).toEqual(first.body);
+      const workflow = await call('GET', `${stack.api}/users/${user}/chat/workflow`, { user });
+      expect(workflow.body).toMatchObject({ state: 'awaiting_title' });
+    }
+  });
 });
