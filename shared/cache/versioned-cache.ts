@@ -1,9 +1,9 @@
-import { AsyncResource } from 'node:async_hooks';
 import { z } from 'zod';
 import { Conflict, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type RetryBudget, updateWithRetry } from '../state/compare-and-set.js';
 import type { StateEntry, StateStore } from '../state/port.js';
+import { inBackground } from './background.js';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
 
@@ -45,13 +45,6 @@ export interface VersionedCacheOptions<S extends z.ZodType> {
 
 /** The store keeps an entry this much longer than its own `expiresAt`, so no key vanishes mid-write. */
 export const CACHE_GRACE_SECONDS = 60;
-/**
- * Repairs run outside the request that scheduled them: a timer inherits its creator's async
- * context, and with it that request's time budget (shared/state may bound calls by it), which
- * would fail every repair once the request is over. Created at module load, outside any request.
- */
-const outsideRequests = new AsyncResource('versioned-cache-repair');
-
 /** At most this many entries wait for repair per cache; past it the TTL bounds staleness. */
 const MAX_PENDING_REPAIRS = 10_000;
 
@@ -167,15 +160,13 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
 
   function scheduleRepairs(): void {
     if (repairTimer !== undefined || pending.size === 0) return;
-    repairTimer = outsideRequests.runInAsyncScope(() =>
-      setTimeout(() => {
-        void repairAll().finally(() => {
-          repairTimer = undefined;
-          scheduleRepairs();
-        });
-      }, options.repairIntervalMs ?? 1000),
-    );
-    repairTimer.unref();
+    // In the background: a repair outlives the request whose write-through failed (background.ts).
+    repairTimer = inBackground(() => {
+      void repairAll().finally(() => {
+        repairTimer = undefined;
+        scheduleRepairs();
+      });
+    }, options.repairIntervalMs ?? 1000);
   }
 
   async function repairAll(): Promise<void> {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { inBackground } from '../cache/background.js';
 import type { Clock } from '../clock.js';
 import { AppError, Conflict, type ErrorDetail, IdempotencyKeyReused, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -141,8 +142,12 @@ export function createIdempotencyService({ store, clock, runningTimeoutMs }: Ide
     throw stillRunning();
   }
 
-  /** Replaces our running record (only ours: it may have been taken over) with `next`; best effort. */
-  async function settle(key: string, owner: string, next: IdempotencyRecord, log: Logger): Promise<void> {
+  /**
+   * Replaces our running record (only ours: it may have been taken over) with `next`. When that
+   * fails (often because the request's time budget is spent), it is tried once more in the
+   * background, so a retry does not wait for the takeover delay; past that, the takeover handles it.
+   */
+  async function settle(key: string, owner: string, next: IdempotencyRecord, log: Logger, again = true): Promise<void> {
     try {
       const entry = await store.get(key);
       if (entry === null) return;
@@ -151,7 +156,8 @@ export function createIdempotencyService({ store, clock, runningTimeoutMs }: Ide
       await store.save(key, next, { mode: 'compare-and-set', etag: entry.etag, ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
     } catch (error) {
       // The reply stands; a retry finds the record running (409), then takes it over and converges.
-      log.warn({ err: error, state: next.state }, 'could not settle the idempotency record');
+      log.warn({ err: error, state: next.state, again }, 'could not settle the idempotency record');
+      if (again) inBackground(() => void settle(key, owner, next, log, false), 0);
     }
   }
 

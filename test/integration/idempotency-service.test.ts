@@ -189,6 +189,38 @@ describe('idempotency records (the service over the hot store)', () => {
     expect(runs()).toBe(1);
   });
 
+  it('settles its record in the background when it could not in the request, so a retry need not wait for the takeover', async () => {
+    let failReads = 0;
+    const flaky: StateStore = {
+      ...stores.hot,
+      get: (key) => (failReads-- > 0 ? Promise.reject(new Unavailable('budget spent')) : stores.hot.get(key)),
+    };
+    const { service, execute, runs } = setup(flaky);
+    const s = scope();
+    const started = deferred();
+    const finished = service.run(
+      s,
+      async (id) => {
+        failReads = 1; // the settle's read fails, as when the request's time budget is gone
+        started.resolve();
+        return execute(created)(id);
+      },
+      log,
+    );
+    await started.promise;
+    expect((await finished).status).toBe(201);
+    let retry: IdempotentReply | undefined;
+    for (let i = 0; i < 50 && retry === undefined; i += 1) {
+      retry = await service.run(s, execute(created), log).catch(async (error: unknown) => {
+        if (!(error instanceof Conflict)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return undefined;
+      });
+    }
+    expect(retry?.status).toBe(201);
+    expect(runs()).toBe(1);
+  });
+
   it('runs without a record when its store is down only if the operation says it converges on its own', async () => {
     const down: StateStore = {
       ...stores.hot,
