@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type CacheStatus, createVersionedCache, singleFlight } from '../cache/versioned-cache.js';
 import type { Clock } from '../clock.js';
-import { NotFound, PreconditionFailed, Unavailable, ValidationError } from '../errors.js';
+import { Conflict, NotFound, PreconditionFailed, Unavailable, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseStored, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
@@ -193,7 +193,8 @@ async function resolveUnknownCreate(
       // An id nobody else knows can only have been written by this request.
       return idWasGenerated ? { ...resolved, created: true } : resolved;
     } catch (error) {
-      if (!(error instanceof Unavailable)) throw error;
+      // A conflict, too, leaves the first write's fate open: never "safe to retry" without the key.
+      if (!(error instanceof Unavailable || error instanceof Conflict)) throw error;
       last = error;
     }
   }
