@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import { appendMessageSchema } from '../shared/chat/chat-schemas.js';
 import { httpHandler } from '../shared/http/handler.js';
+import { idempotent } from '../shared/idempotency/idempotent.js';
 
 app.http('chat-append', {
   route: 'users/{userId}/chat/messages',
@@ -9,7 +10,14 @@ app.http('chat-append', {
   handler: httpHandler(async (ctx) => {
     const userId = ctx.pathUser();
     const input = await ctx.body(appendMessageSchema);
-    const { message, count, created } = await ctx.deps.chat.history.append(userId, input, ctx.log);
-    return { status: created ? 201 : 200, body: { message, count } };
+    return idempotent(ctx, { operation: 'chat-append', userId, request: input }, async (messageId) => {
+      // Without an id of its own, the message takes the key's: a re-run after an unknown outcome stores no copy.
+      const { message, count, created } = await ctx.deps.chat.history.append(
+        userId,
+        input.id === undefined && messageId !== undefined ? { ...input, id: messageId } : input,
+        ctx.log,
+      );
+      return { status: created ? 201 : 200, body: { message, count } };
+    });
   }),
 });

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { httpHandler } from '../shared/http/handler.js';
-import { ifMatchSchema, taskParamsSchema, updateTaskSchema } from '../shared/tasks/task-schemas.js';
+import { ifMatchSchema, taskEtag, taskParamsSchema, updateTaskSchema } from '../shared/tasks/task-schemas.js';
 
 app.http('tasks-update', {
   route: 'users/{userId}/tasks/{taskId}',
@@ -12,6 +12,6 @@ app.http('tasks-update', {
     const ifMatch = ctx.header('if-match', ifMatchSchema);
     const patch = await ctx.body(updateTaskSchema);
     const task = await ctx.deps.tasks.update(userId, taskId, patch, ctx.log, ifMatch);
-    return { status: 200, body: { task }, headers: { etag: `"${task.version}"` } };
+    return { status: 200, body: { task }, headers: { etag: taskEtag(task) } };
   }),
 });

@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { httpHandler } from '../shared/http/handler.js';
+import { idempotent } from '../shared/idempotency/idempotent.js';
 import { processMessageSchema } from '../shared/workflow/conversation.js';
 
 app.http('workflow-process', {
@@ -8,7 +9,10 @@ app.http('workflow-process', {
   authLevel: 'anonymous',
   handler: httpHandler(async (ctx) => {
     const userId = ctx.pathUser();
-    const { message } = await ctx.body(processMessageSchema);
-    return { status: 200, body: await ctx.deps.workflow.process(userId, message, ctx.log) };
+    const input = await ctx.body(processMessageSchema);
+    return idempotent(ctx, { operation: 'workflow-process', userId, request: input }, async () => ({
+      status: 200,
+      body: await ctx.deps.workflow.process(userId, input.message, ctx.log),
+    }));
   }),
 });

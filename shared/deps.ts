@@ -2,6 +2,7 @@ import { createChatHistoryService, type ChatHistoryService } from './chat/chat-h
 import { createChatSessionService, type ChatSessionService } from './chat/chat-session-service.js';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
+import { createIdempotencyService, type IdempotencyService, TAKEOVER_MARGIN_MS } from './idempotency/idempotency-service.js';
 import { createSessionsService, type SessionsService } from './sessions/sessions-service.js';
 import { createTasksService, type TasksService } from './tasks/tasks-service.js';
 import { createProfilesService, type ProfilesService } from './users/profiles-service.js';
@@ -23,6 +24,7 @@ export interface Deps {
   profiles: ProfilesService;
   workflow: WorkflowService;
   sessions: SessionsService;
+  idempotency: IdempotencyService;
 }
 
 /** Every service over the two stores. (Tests build the one service they exercise, with their own clock.) */
@@ -45,6 +47,7 @@ function buildServices(config: Config, stores: Deps['stores'], clock: Clock): Om
     profiles: createProfilesService({ durable: stores.durable, cache: stores.hot, clock, cacheTtlSeconds: config.cache.userTtlSeconds }),
     workflow: createWorkflowService({ store: stores.hot, clock, ttlSeconds: config.workflow.ttlSeconds, tasks, chat: chat.history }),
     sessions: createSessionsService({ store: stores.hot, clock }),
+    idempotency: createIdempotencyService({ store: stores.hot, clock, runningTimeoutMs: config.requestTimeoutMs + TAKEOVER_MARGIN_MS }),
   };
 }
 

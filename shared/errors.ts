@@ -67,6 +67,12 @@ export class PreconditionFailed extends AppError {
   readonly status = 412;
 }
 
+/** The same Idempotency-Key came with a different request body. */
+export class IdempotencyKeyReused extends AppError {
+  readonly code = 'idempotency_key_reused';
+  readonly status = 422;
+}
+
 export class PayloadTooLarge extends AppError {
   readonly code = 'payload_too_large';
   readonly status = 413;

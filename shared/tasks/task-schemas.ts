@@ -33,10 +33,54 @@ export type UpdateTaskInput = z.infer<typeof updateTaskSchema>;
 
 export const taskParamsSchema = z.object({ userId: idSchema, taskId: idSchema });
 
-/** `If-Match: "3"` (or `3`, or `W/"3"`) names the task version the client last saw; `*` any. */
+/** One entity-tag of an If-Match list (RFC 9110 §8.8.3): `"3"` or the weak `W/"3"`. */
+export interface EntityTag {
+  weak: boolean;
+  opaque: string;
+}
+
+/** `*` (any current task) or the entity-tags the client accepts. */
+export type IfMatch = { any: true } | { any: false; tags: EntityTag[] };
+
+/** entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text; a list is comma-separated. */
+const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7E\x80-\xFF]*)"$/;
+
+/**
+ * `If-Match` parsed per RFC 9110 §13.1.1: `*`, or a list of entity-tags. Anything else (a bare
+ * `3`, an unquoted word) is malformed → 400. Whether it matches is decided by `ifMatchAccepts`.
+ */
 export const ifMatchSchema = z
   .string()
-  .trim()
-  .regex(/^(\*|(W\/)?"?\d{1,15}"?)$/, 'must be a task version such as "3"')
-  .transform((value) => (value === '*' ? undefined : Number(value.replace(/\D/g, ''))))
+  .transform((value, ctx): IfMatch | typeof z.NEVER => {
+    if (value.trim() === '*') return { any: true };
+    const tags: EntityTag[] = [];
+    for (const element of value.split(',')) {
+      const trimmed = element.trim();
+      if (trimmed === '') continue; // the list syntax allows empty elements
+      const match = ENTITY_TAG.exec(trimmed);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: 'must be "*" or a list of entity-tags such as "3"' });
+        return z.NEVER;
+      }
+      tags.push({ weak: match[1] !== undefined, opaque: match[2] ?? '' });
+    }
+    if (tags.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be "*" or a list of entity-tags such as "3"' });
+      return z.NEVER;
+    }
+    return { any: false, tags };
+  })
   .optional();
+
+/** The entity-tag a task answers with (`etag` header): its version, quoted. */
+export const taskEtag = (task: Pick<Task, 'version'>): string => `"${task.version}"`;
+
+/**
+ * Strong comparison (RFC 9110 §8.8.3.2): a tag matches only when neither is weak and the opaque
+ * tags are identical, so `W/"3"` never matches and `"03"` is not `"3"`. `*` matches any existing task.
+ */
+export function ifMatchAccepts(condition: IfMatch, task: Pick<Task, 'version'>): boolean {
+  if (condition.any) return true;
+  const current = String(task.version);
+  return condition.tags.some((tag) => !tag.weak && tag.opaque === current);
+}

@@ -24,10 +24,6 @@ export interface ProfilesDeps {
 
 /** Profiles: the tasks pattern for one document per user (durable, compare-and-set, versioned cache). */
 export function createProfilesService({ durable, cache: cacheStore, clock, cacheTtlSeconds }: ProfilesDeps): ProfilesService {
-  // Absence is cached too, so unknown users do not reach the durable store on every read.
-  const cache = createVersionedCache({ store: cacheStore, key: profileCacheKey, schema: profileSchema.nullable(), ttlSeconds: cacheTtlSeconds, now: clock.now });
-  const loadOnce = singleFlight<Profile | null>();
-
   async function readDurable(userId: string): Promise<{ profile: Profile | null; revision: number }> {
     const key = profileKey(userId);
     const entry = await durable.get(key);
@@ -36,14 +32,29 @@ export function createProfilesService({ durable, cache: cacheStore, clock, cache
     return { profile: document.profile, revision: document.revision };
   }
 
+  // Absence is cached too, so unknown users do not reach the durable store on every read.
+  const cache = createVersionedCache({
+    store: cacheStore,
+    key: profileCacheKey,
+    schema: profileSchema.nullable(),
+    ttlSeconds: cacheTtlSeconds,
+    now: clock.now,
+    reload: async (userId) => {
+      const { profile, revision } = await readDurable(userId);
+      return { value: profile, revision };
+    },
+  });
+  const loadOnce = singleFlight<Profile | null>();
+
   return {
     async get(userId, log) {
       const cached = await cache.get(userId, log);
       if (cached.status === 'HIT') return { profile: cached.value, cache: 'HIT' };
       if (cached.status === 'BYPASS') return { profile: (await readDurable(userId)).profile, cache: 'BYPASS' };
+      const { seen } = cached;
       const profile = await loadOnce(userId, async () => {
         const loaded = await readDurable(userId);
-        await cache.offer(userId, loaded.profile, loaded.revision, log);
+        await cache.offer(userId, loaded.profile, loaded.revision, log, seen);
         return loaded.profile;
       });
       return { profile, cache: 'MISS' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
 import { createTasksService, MAX_TASKS_PER_USER, taskCacheKey } from '../../shared/tasks/tasks-service.js';
-import { ValidationError } from '../../shared/errors.js';
+import { Unavailable, ValidationError } from '../../shared/errors.js';
 import { uniqueId } from '../support/ids.js';
 import { useStores } from '../support/stores.js';
 
@@ -51,6 +51,38 @@ describe('the tasks cache (two service instances sharing the stores)', () => {
     const next = await writer.list(user, log);
     expect(next.cache).toBe('HIT');
     expect(next.tasks.map((t) => t.title)).toEqual(['A', 'B']);
+  });
+
+  it('shows a mutation made during a cache outage to another instance’s GETs within 10 s of recovery', async () => {
+    const user = uniqueId('u');
+    let cacheDown = false;
+    const guard = <T>(call: () => Promise<T>) => (cacheDown ? Promise.reject(new Unavailable('cache: connection refused')) : call());
+    const writer = createTasksService({
+      durable: stores.durable,
+      clock,
+      cacheTtlSeconds: 300,
+      cache: {
+        ...stores.hot,
+        get: (key) => guard(() => stores.hot.get(key)),
+        save: (key, value, options) => guard(() => stores.hot.save(key, value, options)),
+      },
+    });
+    const reader = service();
+    await writer.create(user, { title: 'before' }, log);
+    expect(await reader.list(user, log)).toMatchObject({ cache: 'HIT', tasks: [{ title: 'before' }] });
+
+    cacheDown = true;
+    await writer.create(user, { title: 'during' }, log);
+    cacheDown = false;
+    const recovered = Date.now();
+    // The reader never saw the outage; only the writer knows its write-through failed, and repairs it.
+    let titles: string[] = [];
+    while (Date.now() - recovered < 10_000) {
+      titles = (await reader.list(user, log)).tasks.map((t) => t.title);
+      if (titles.length === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(titles).toEqual(['before', 'during']);
   });
 
   it('makes one durable read for concurrent misses in one instance', async () => {

@@ -34,9 +34,9 @@ describe('the versioned cache', () => {
     const id = uniqueId('c');
     await cache.offer(id, 'rev 2', 2, log);
     clock.at += 61_000;
-    expect(await cache.get(id, log)).toEqual({ status: 'MISS' });
+    expect(await cache.get(id, log)).toMatchObject({ status: 'MISS' });
     await cache.offer(id, 'rev 1 from a stalled reader', 1, log);
-    expect(await cache.get(id, log)).toEqual({ status: 'MISS' });
+    expect(await cache.get(id, log)).toMatchObject({ status: 'MISS' });
     await cache.offer(id, 'rev 2 again', 2, log);
     expect(await cache.get(id, log)).toEqual({ status: 'HIT', value: 'rev 2 again' });
   });
