@@ -8,6 +8,7 @@ export interface RunFacts {
   functionsLoadMs: number;
   rssMiB: number;
   seconds: number;
+  rounds: number;
 }
 
 interface Target {
@@ -104,7 +105,8 @@ export function printReport(facts: RunFacts, allowance: FailureAllowance): strin
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const lines = [
-    `${facts.seconds} s per scenario, 10 connections; CPU = process CPU time / requests (app: the serving process)`,
+    `${facts.rounds} interleaved round(s) of ${facts.seconds} s per scenario, each figure its best round's; 10 connections;`,
+    'CPU = process CPU time / requests (app: the process serving the scenario)',
     pad(header, widths),
     ...rows.map((r) => pad(r, widths)),
     '',
@@ -119,6 +121,7 @@ export function printReport(facts: RunFacts, allowance: FailureAllowance): strin
   const summary = {
     scenarios: facts.scenarios.map((s) => ({
       name: s.name,
+      key: s.key,
       rps: round(s.rps, 0),
       p50Ms: round(s.p50Ms, 2),
       p99Ms: round(s.p99Ms, 2),
