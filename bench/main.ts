@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { bestOf, runHttpScenario, type ScenarioResult, sidecarJournal, type Stack } from './measure.js';
+import { bestOf, runHttpScenario, type ScenarioResult, type Stack } from './measure.js';
 import { type BenchProcess, compiledRoot, freePort, rssMiB, startNode, waitFor200 } from './processes.js';
 import { printReport } from './report.js';
 import { HISTORY_KEY, httpScenarios, seedHistory, workflowCreateStepCalls } from './scenarios.js';
@@ -110,11 +110,7 @@ try {
   }
   let createStepCalls: number | undefined;
   if (selected('workflow')) {
-    createStepCalls = await workflowCreateStepCalls(
-      stack,
-      async () => void (await sidecarJournal(stack, true)),
-      async () => (await sidecarJournal(stack)).stateCalls,
-    );
+    createStepCalls = await workflowCreateStepCalls(stack);
   }
   if (selected('bulk-get-100') || selected('sequential-get-100')) {
     progress('bulk get vs sequential gets…');

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { CONNECTIONS, type HttpScenario, type Stack } from './measure.js';
+import { CONNECTIONS, type HttpScenario, sidecarJournal, type Stack } from './measure.js';
 
 /** The user whose history the history scenario reads and the bare server's /sdk reads (see main.ts). */
 export const HISTORY_USER = 'bench-history';
@@ -244,14 +244,14 @@ function sessionId(sliding: boolean, i: number): string {
  * Sidecar calls of the workflow step that creates the task, counted on one flow with nothing else
  * running: the journal is reset just before the third message.
  */
-export async function workflowCreateStepCalls(stack: Stack, resetJournal: () => Promise<void>, readCalls: () => Promise<number>): Promise<number> {
+export async function workflowCreateStepCalls(stack: Stack): Promise<number> {
   const user = `bench-flow-single-${Date.now()}`;
   const say = (text: string) =>
     send(`${stack.api}/users/${user}/chat/process`, { method: 'POST', headers: asUser(user, true), body: JSON.stringify({ message: text }) });
   await say('add a task');
   await say('Buy milk');
-  await resetJournal();
+  await sidecarJournal(stack, true);
   const reply = (await (await say('two litres')).json()) as { task?: unknown };
   if (!reply.task) throw new Error(`the workflow's third step created no task: ${JSON.stringify(reply)}`);
-  return readCalls();
+  return (await sidecarJournal(stack)).stateCalls;
 }
