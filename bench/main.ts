@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { bestOf, runHttpScenario, type ScenarioResult, type Stack } from './measure.js';
+import { benchSeconds, bestOf, runHttpScenario, type ScenarioResult, type Stack } from './measure.js';
 import { type BenchProcess, compiledRoot, freePort, rssMiB, startNode, waitFor200 } from './processes.js';
 import { printReport } from './report.js';
 import { HISTORY_KEY, httpScenarios, seedHistory, workflowCreateStepCalls } from './scenarios.js';
@@ -19,7 +19,7 @@ import { runBulkComparison } from './store-bulk.js';
  * scenario keys (targets on the others are not judged); BENCH_CPU_PROF=<dir> starts the host with
  * `node --cpu-prof` and writes its profile there when the run ends.
  */
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const seconds = benchSeconds();
 if (!(seconds > 0)) throw new Error(`BENCH_SECONDS must be a positive number, not '${process.env.BENCH_SECONDS}'`);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a whole number ≥ 1, not '${process.env.BENCH_ROUNDS}'`);

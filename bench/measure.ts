@@ -52,6 +52,8 @@ export interface HttpScenario {
 }
 
 export const CONNECTIONS = 10;
+/** Seconds per scenario and round: BENCH_SECONDS, default 3. */
+export const benchSeconds = (): number => Number(process.env.BENCH_SECONDS ?? 3);
 const WARM_UP_SECONDS = 1;
 
 interface Journal {

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { CONNECTIONS, type HttpScenario, sidecarJournal, type Stack } from './measure.js';
+import { benchSeconds, CONNECTIONS, type HttpScenario, sidecarJournal, type Stack } from './measure.js';
 
 /** The user whose history the history scenario reads and the bare server's /sdk reads (see main.ts). */
 export const HISTORY_USER = 'bench-history';
@@ -154,8 +154,7 @@ export const httpScenarios: HttpScenario[] = [
     amount: () => missUsers.length - CONNECTIONS,
     setup: async (stack, results) => {
       const hitRps = results.get('tasks-hit')?.rps ?? 500;
-      const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-      const users = Math.max(200, Math.min(3000, Math.round((hitRps * seconds) / 4))) + CONNECTIONS;
+      const users = Math.max(200, Math.min(3000, Math.round((hitRps * benchSeconds()) / 4))) + CONNECTIONS;
       missRun += 1;
       missUsers = Array.from({ length: users }, (_, i) => `bench-miss-${missRun}-${i}`);
       await sendMany(stack.api, users * TASKS_PER_USER, (n) => {
