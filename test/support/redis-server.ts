@@ -46,10 +46,22 @@ export class PrivateRedis {
     }
   }
 
+  /** Pauses (`SIGSTOP`) or resumes (`SIGCONT`) the server: connections stay open, nothing answers. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const child = this.#process;
+    if (!child || exited(child)) throw new Error('redis-server is not running');
+    child.kill(signal);
+  }
+
   async stop(): Promise<void> {
     const child = this.#process;
-    if (!child || child.exitCode !== null) return;
+    if (!child || exited(child)) return;
     child.kill('SIGKILL');
     await once(child, 'exit');
   }
+}
+
+/** A child killed by a signal keeps `exitCode` null: its `signalCode` says it is gone. */
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
