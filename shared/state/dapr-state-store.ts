@@ -6,7 +6,7 @@ import {
   StateConsistencyEnum,
 } from '@dapr/dapr';
 import type { OperationType } from '@dapr/dapr/types/Operation.type.js';
-import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { z } from 'zod';
 import { Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -106,13 +106,9 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
   });
 
   async function call<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
-    const budget = remainingMs();
-    if (budget <= 0) {
-      throw new Unavailable(`state store ${name}: ${context.operation} not sent: the request's time budget is spent`);
-    }
-    const limitMs = Math.max(1, Math.min(options.timeoutMs, Math.floor(budget)));
+    if (remainingMs() <= 0) throw budgetSpent(context);
     try {
-      return await breaker.execute(() => attempt(context, fn, limitMs));
+      return await breaker.execute(() => attempt(context, fn));
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new Unavailable(`state store ${name}: circuit open`, { cause: error });
@@ -122,10 +118,14 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
   }
 
   /**
-   * One call under one timer (no AbortController: the SDK cannot abort a request, so a timed-out
-   * call is abandoned, and its late answer or failure is ignored).
+   * One call under one timer, sized when it starts (a call may first wait for a half-open probe).
+   * No AbortController: the SDK cannot abort a request, so a timed-out call is abandoned, and its
+   * late answer or failure is ignored.
    */
-  async function attempt<T>(context: CallContext, fn: () => Promise<T>, limitMs: number): Promise<T> {
+  async function attempt<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
+    const budget = remainingMs();
+    if (budget <= 0) throw budgetSpent(context);
+    const limitMs = Math.max(1, Math.min(options.timeoutMs, Math.floor(budget)));
     const fate: CallFate = { sent: false };
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -141,12 +141,18 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
     } catch (error) {
       if (error === TIMED_OUT) {
         fate.timedOutAfterMs = limitMs;
-        fate.cutByBudget = limitMs < options.timeoutMs;
+        // A half-open probe that got no answer keeps the circuit open, however short its time was:
+        // closing it on no evidence would send every request to a store that may still be down.
+        fate.cutByBudget = limitMs < options.timeoutMs && breaker.state !== CircuitState.HalfOpen;
       }
       throw classify(error, context, name, fate);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  function budgetSpent(context: CallContext): Unavailable {
+    return new Unavailable(`state store ${name}: ${context.operation} not sent: the request's time budget is spent`);
   }
 
   async function getBulk(keys: readonly string[]): Promise<BulkEntry[]> {

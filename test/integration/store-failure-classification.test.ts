@@ -208,4 +208,18 @@ describe('the request budget in the adapter', () => {
     await connection.close();
     await hung.close();
   });
+
+  it('keeps the circuit open when a half-open probe is cut short by its budget', async () => {
+    const hung = await startFaultySidecar('hang');
+    const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: hung.port });
+    await connection.whenReady();
+    const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 300, breakerThreshold: 1, breakerHalfOpenAfterMs: 200 });
+    await expect(store.get('test:doc:probe')).rejects.toThrow(/timed out after 300 ms/);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    // This call is the half-open probe; it gets no answer within its short budget.
+    await expect(runWithDeadline(performance.now() + 100, () => store.get('test:doc:probe'))).rejects.toBeInstanceOf(StoreUnreachable);
+    await expect(store.get('test:doc:probe')).rejects.toThrow(/circuit open/);
+    await connection.close();
+    await hung.close();
+  });
 });
