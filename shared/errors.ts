@@ -83,6 +83,9 @@ export class UnsupportedMediaType extends AppError {
   readonly status = 415;
 }
 
+/** What a 503 asks callers to wait, by default: the circuit breaker's default half-open delay. */
+export const RETRY_AFTER_SECONDS = 5;
+
 /** A dependency (a state store, the sidecar) is down, slow or behind an open circuit. */
 export class Unavailable extends AppError {
   readonly code = 'unavailable';
@@ -96,7 +99,7 @@ export class Unavailable extends AppError {
   readonly outcomeUnknown: boolean;
   constructor(message: string, options?: { retryAfterSeconds?: number; cause?: unknown; outcomeUnknown?: boolean }) {
     super(message, options);
-    this.retryAfterSeconds = options?.retryAfterSeconds ?? 5;
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? RETRY_AFTER_SECONDS;
     this.outcomeUnknown = options?.outcomeUnknown ?? false;
   }
 }

@@ -1,9 +1,10 @@
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { getDeps, type Deps } from '../deps.js';
-import { errorResponse, type JsonResponse } from '../errors.js';
+import { errorResponse, Unavailable, type JsonResponse } from '../errors.js';
 import { userParamsSchema } from '../schemas.js';
 import { createLogger, invocationLogger, type Logger } from '../logger.js';
+import { runWithDeadline } from '../state/deadline.js';
 import { hostTraceId, traceInvocation } from '../telemetry/tracing.js';
 import { correlationIdFor } from './correlation.js';
 import { authorizeUser, identifyCaller, type Caller } from './identity.js';
@@ -45,8 +46,18 @@ export type FunctionBody = (ctx: RequestContext) => Promise<Reply>;
 const startupLogger = createLogger('info');
 
 /**
+ * How long past its budget a request may run before the backstop answers for it. Store calls end
+ * at the deadline themselves; this leaves the body a moment to turn their failure into its own
+ * answer (which may say more, e.g. that a write's outcome is known).
+ */
+export const BACKSTOP_GRACE_MS = 100;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
  * Adapts a function body to an Azure Functions HTTP handler: correlation id in and out, one child
- * logger per invocation, every thrown error mapped by the one mapper, latency logged.
+ * logger per invocation, every thrown error mapped by the one mapper, latency logged. The body runs
+ * inside the request's time budget (REQUEST_TIMEOUT_MS, once the app is loaded), which every store call and
+ * retry shares; should anything still hang, the backstop answers 503 at the deadline.
  */
 export function httpHandler(
   body: FunctionBody,
@@ -59,13 +70,18 @@ export function httpHandler(
     // Without a caller-given id, the invocation's trace id: the App Insights operation id in Azure.
     const correlationId = correlationIdFor(request.headers, hostTraceId(invocation) ?? invocation.invocationId);
     const fields = { correlationId, functionName: invocation.functionName, invocationId: invocation.invocationId };
-    let log = invocationLogger(startupLogger, fields);
+    let log: Logger | undefined;
     let response: JsonResponse;
     try {
       const deps = await loadDeps();
       log = invocationLogger(deps.logger, fields);
-      response = toResponse(await body(requestContext(request, deps, log, correlationId)));
+      // From here, not from arrival: a cold start's one-time loading (the Dapr SDK import, ~0.5 s
+      // and far more on a busy machine) says nothing about the stores and must not fail requests.
+      const deadline = performance.now() + deps.config.requestTimeoutMs;
+      const context = requestContext(request, deps, log, correlationId);
+      response = toResponse(await runWithDeadline(deadline, () => withBackstop(body(context), deadline, request.method, log)));
     } catch (error) {
+      log ??= invocationLogger(startupLogger, fields);
       response = errorResponse(error, correlationId, log);
     }
     log.info(
@@ -73,6 +89,31 @@ export function httpHandler(
       'request completed',
     );
     return { ...response, headers: { ...response.headers, 'x-correlation-id': correlationId } };
+  }
+}
+
+/**
+ * The body's reply, or a 503 once the deadline (plus a grace) has passed. The abandoned body keeps
+ * running; what it throws later is logged, never unhandled. For a method that may write, the 503
+ * says the outcome is unknown: the body was stopped at an unknown point.
+ */
+async function withBackstop(reply: Promise<Reply>, deadline: number, method: string, log: Logger | undefined): Promise<Reply> {
+  let timer: NodeJS.Timeout | undefined;
+  const backstop = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => {
+        reply.catch((error: unknown) => log?.warn({ err: error }, 'request body failed after its deadline'));
+        reject(
+          new Unavailable('the request ran past its time budget', { outcomeUnknown: !SAFE_METHODS.has(method.toUpperCase()) }),
+        );
+      },
+      Math.max(0, deadline - performance.now()) + BACKSTOP_GRACE_MS,
+    );
+  });
+  try {
+    return await Promise.race([reply, backstop]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,6 +1,7 @@
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import type { z } from 'zod';
-import { AlreadyExists, Conflict } from '../errors.js';
+import { AlreadyExists, Conflict, Unavailable } from '../errors.js';
+import { remainingMs } from './deadline.js';
 import { withAttempt } from '../telemetry/tracing.js';
 import type { StateStore } from './port.js';
 
@@ -45,30 +46,34 @@ export interface CompareAndSetOptions<S extends z.ZodType, R> {
 /**
  * Read–decide–write with optimistic concurrency (docs/dapr.md "Patterns"): an absent key is created
  * create-only, a present one saved with its ETag, both first-write. A conflict or a lost create race
- * re-reads and decides again, with decorrelated jitter, up to the budget; then `Conflict` (409).
+ * re-reads and decides again, with decorrelated jitter, up to the retry budget; then `Conflict`
+ * (409). Retries also stop when the request's time budget (deadline.ts) cannot cover the next
+ * pause: then `Unavailable` (503), since the answer is "not now", not "someone else won".
  */
 export async function updateWithRetry<S extends z.ZodType, R>(options: CompareAndSetOptions<S, R>): Promise<UpdateOutcome<R>> {
   const budget = options.budget ?? DEFAULT_RETRY_BUDGET;
-  const policy = retry(
-    handleWhen((error) => error instanceof Conflict),
-    {
-      maxAttempts: budget.maxRetries,
-      backoff: new ExponentialBackoff({ initialDelay: budget.initialDelayMs, maxDelay: budget.maxDelayMs }),
-    },
-  );
-  let attempts = 0;
-  try {
-    return await policy.execute(async () => {
-      attempts += 1;
+  let backoff: IBackoff<unknown> | undefined;
+  for (let attempts = 1; ; attempts += 1) {
+    try {
       const outcome = await withAttempt(attempts, () => attemptOnce(options));
       return { ...outcome, attempts };
-    }, new AbortController().signal);
-  } catch (error) {
-    if (error instanceof Conflict) {
-      throw new Conflict('Too many concurrent changes. Retry the request.', { cause: error });
+    } catch (error) {
+      if (!(error instanceof Conflict)) throw error;
+      if (attempts > budget.maxRetries) throw new Conflict('Too many concurrent changes. Retry the request.', { cause: error });
+      backoff = backoff === undefined ? backoffFor(budget).next() : backoff.next(undefined);
+      if (remainingMs() <= backoff.duration) {
+        throw new Unavailable(`compare-and-set on ${options.key} stopped after ${attempts} attempts: the request's time budget ran out`, {
+          cause: error,
+        });
+      }
+      const pauseMs = backoff.duration;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
-    throw error;
   }
+}
+
+function backoffFor(budget: RetryBudget): ExponentialBackoff<unknown> {
+  return new ExponentialBackoff({ initialDelay: budget.initialDelayMs, maxDelay: budget.maxDelayMs });
 }
 
 async function attemptOnce<S extends z.ZodType, R>(options: CompareAndSetOptions<S, R>): Promise<Omit<UpdateOutcome<R>, 'attempts'>> {

@@ -6,18 +6,12 @@ import {
   StateConsistencyEnum,
 } from '@dapr/dapr';
 import type { OperationType } from '@dapr/dapr/types/Operation.type.js';
-import {
-  BrokenCircuitError,
-  ConsecutiveBreaker,
-  TaskCancelledError,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleWhen,
-  timeout,
-} from 'cockatiel';
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { z } from 'zod';
-import { AlreadyExists, AppError, Conflict, Unavailable } from '../errors.js';
+import { Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { type CallContext, type CallFate, classify, classifyBulkItemError, StoreUnreachable } from './dapr-errors.js';
+import { remainingMs } from './deadline.js';
 import type { BulkEntry, SaveOptions, StateEntry, StateStore, TransactionOperation } from './port.js';
 import { installTracePropagation } from './trace-propagation.js';
 
@@ -29,9 +23,15 @@ export interface DaprConnection {
 }
 
 export interface DaprStateStoreOptions {
-  /** Every sidecar call is cut off after this long (the SDK has no timeout of its own). */
+  /**
+   * Every sidecar call is cut off after this long (the SDK has no timeout of its own), or sooner
+   * when the request's budget (deadline.ts) ends first.
+   */
   timeoutMs: number;
-  /** Consecutive unavailable answers (timeouts included) that open the circuit; conflicts never count. */
+  /**
+   * Consecutive store failures (transport errors, full-length timeouts, the sidecar's 5xx) that open
+   * the circuit; conflicts, bad values and budget cut-offs never count.
+   */
   breakerThreshold?: number;
   /** How long an open circuit fails fast before letting one call through. */
   breakerHalfOpenAfterMs?: number;
@@ -78,66 +78,20 @@ function sdkLogService(logger: Logger | undefined) {
   return { error: write, warn: write, info: drop, verbose: drop, debug: drop };
 }
 
-/** The sidecar or the store refused the request itself: a bug on our side, never shown to callers. */
-export class StateRequestRejected extends Error {
-  constructor(readonly status: number, readonly storeMessage: string) {
-    super(`state store rejected the request (${status}): ${storeMessage}`);
-    this.name = 'StateRequestRejected';
-  }
-}
-
-type Operation = 'get' | 'save' | 'delete' | 'bulk' | 'transaction';
-
-interface CallContext {
-  operation: Operation;
-  etagSent: boolean;
-  createOnly: boolean;
-  /** The keys involved: removed from store messages before reading them, since ids are caller-chosen. */
-  keys: readonly string[];
-}
-
-const sdkFailureSchema = z.object({ status: z.number(), error_msg: z.string().optional() });
 const bulkResponseSchema = z.array(
   z.object({ key: z.string(), data: z.unknown().optional(), etag: z.string().optional(), error: z.string().optional() }),
 );
 
-/** Redis answers "failed to set key", PostgreSQL v2 "no item was updated" when a first-write save finds the key. */
-const CREATE_COLLISION = /failed to set key|no item was updated/i;
-const ETAG_PROBLEM = /etag|failed to set key|no item was updated|possible etag mismatch/i;
 const HEALTH_PROBE_KEY = 'health:probe:ping';
-/**
- * Store errors that mean "could not talk to the database", whatever status daprd wrapped them in
- * (go-redis, pgx, and the stand-in's ioredis/pg). Matched only after the keys are removed from the
- * message: ids are chosen by callers and could spell any of these.
- */
-const TRANSPORT_FAILURE = new RegExp(
-  [
-    'connection refused',
-    'connection reset',
-    'broken pipe',
-    'i/o timeout',
-    'dial tcp',
-    'no such host',
-    '\\bEOF\\b',
-    'context deadline exceeded',
-    'connection pool timeout',
-    'client is closed',
-    'connection is closed',
-    "stream isn't writeable",
-    'command timed out',
-    'max retries per request',
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ETIMEDOUT',
-  ].join('|'),
-  'i',
-);
 /** What our key builders produce; anything else would need escaping in a URL path, or could collide. */
 const SAFE_KEY = /^[A-Za-z0-9_:-]{1,400}$/;
 
 function assertSafeKey(key: string): void {
   if (!SAFE_KEY.test(key)) throw new Error(`unsafe state key ${JSON.stringify(key.slice(0, 80))}`);
 }
+
+/** Our own timer's rejection: never leaves the adapter (classify turns it into Unavailable). */
+const TIMED_OUT = Symbol('timed out');
 
 /**
  * The state port over the real DaprClient. It absorbs the SDK's traps (docs/dapr.md): `save` and
@@ -147,32 +101,60 @@ function assertSafeKey(key: string): void {
  */
 export function createDaprStateStore(sidecar: DaprSidecar, name: string, options: DaprStateStoreOptions): StateStore {
   const { client } = sidecar;
-  // Counts only Unavailable: timeouts are classified as such inside it, conflicts never are.
-  const breaker = circuitBreaker(handleWhen((error) => error instanceof Unavailable), {
+  // Counts only StoreUnreachable (dapr-errors.ts): a request can never open the circuit by what it sends.
+  const breaker = circuitBreaker(handleWhen((error) => error instanceof StoreUnreachable), {
     halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5000,
     breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
   });
-  const deadline = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
 
   async function call<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
+    if (remainingMs() <= 0) throw budgetSpent(context);
     try {
-      // A signal per call: cockatiel's shared default signal would collect a listener per concurrent call.
-      return await breaker.execute(async () => {
-        try {
-          return await deadline.execute(async () => {
-            await sidecar.whenReady();
-            return fn();
-          }, new AbortController().signal);
-        } catch (error) {
-          throw classify(error, context, name, options.timeoutMs);
-        }
-      }, new AbortController().signal);
+      return await breaker.execute(() => attempt(context, fn));
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new Unavailable(`state store ${name}: circuit open`, { cause: error });
       }
       throw error;
     }
+  }
+
+  /**
+   * One call under one timer, sized when it starts (a call may first wait for a half-open probe).
+   * No AbortController: the SDK cannot abort a request, so a timed-out call is abandoned, and its
+   * late answer or failure is ignored.
+   */
+  async function attempt<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
+    const budget = remainingMs();
+    if (budget <= 0) throw budgetSpent(context);
+    const limitMs = Math.max(1, Math.min(options.timeoutMs, Math.floor(budget)));
+    const fate: CallFate = { sent: false };
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(TIMED_OUT), limitMs);
+    });
+    const work = (async () => {
+      await sidecar.whenReady();
+      fate.sent = true;
+      return fn();
+    })();
+    try {
+      return await Promise.race([work, expired]);
+    } catch (error) {
+      if (error === TIMED_OUT) {
+        fate.timedOutAfterMs = limitMs;
+        // A half-open probe that got no answer keeps the circuit open, however short its time was:
+        // closing it on no evidence would send every request to a store that may still be down.
+        fate.cutByBudget = limitMs < options.timeoutMs && breaker.state !== CircuitState.HalfOpen;
+      }
+      throw classify(error, context, name, fate);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function budgetSpent(context: CallContext): Unavailable {
+    return new Unavailable(`state store ${name}: ${context.operation} not sent: the request's time budget is spent`);
   }
 
   async function getBulk(keys: readonly string[]): Promise<BulkEntry[]> {
@@ -184,7 +166,7 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
       const byKey = new Map(items.data.map((item) => [item.key, item]));
       return keys.map((key) => {
         const item = byKey.get(key);
-        if (item?.error) throw new Unavailable(`state store ${name}: bulk get failed for a key: ${item.error}`);
+        if (item?.error) throw classifyBulkItemError(item.error, keys, name);
         if (!item || item.data === undefined) return { key, entry: null };
         if (item.etag === undefined) throw new Error(`state store ${name}: value without an ETag`);
         return { key, entry: { value: item.data, etag: item.etag } };
@@ -292,52 +274,4 @@ function toSdkOperation(op: TransactionOperation): OperationType {
       : toSdkItem(op.key, op.value, op.options);
   // The SDK types `etag` as {value} and would send that object, which daprd rejects: we send the string.
   return { operation: op.kind, request } as unknown as OperationType;
-}
-
-function classify(error: unknown, context: CallContext, store: string, timeoutMs: number): Error {
-  if (error instanceof AppError) return error;
-  if (error instanceof TaskCancelledError) {
-    return new Unavailable(`state store ${store}: ${context.operation} timed out after ${timeoutMs} ms`, { cause: error });
-  }
-  const failure = parseSdkFailure(error);
-  if (!failure) {
-    // Not an HTTP answer: connection refused/reset, DNS, or the SDK giving up waiting for the sidecar.
-    return new Unavailable(`state store ${store}: ${context.operation} failed to reach the sidecar`, { cause: error });
-  }
-  const { status } = failure;
-  const message = context.keys.reduce((text, key) => text.replaceAll(key, '<key>'), failure.message);
-  // The Redis component reports every failed delete, and every failed save that carried an ETag,
-  // as an ETag mismatch (409), and a failed create-only save as "failed to set key" (500), even
-  // when Redis itself was unreachable: the cause decides.
-  if ((status === 409 || status === 500) && TRANSPORT_FAILURE.test(message)) {
-    return new Unavailable(`state store ${store}: ${context.operation} failed (${status}, store unreachable): ${message}`, { cause: error });
-  }
-  if (status === 409) return new Conflict('A concurrent change won. Retry the request.', { cause: error });
-  // Redis cannot parse a foreign ETag (400) where PostgreSQL calls it a mismatch (409): same meaning.
-  if (status === 400 && context.etagSent && /etag/i.test(message)) {
-    return new Conflict('A concurrent change won. Retry the request.', { cause: error });
-  }
-  if (status === 500 && context.createOnly && CREATE_COLLISION.test(message)) {
-    return new AlreadyExists('The item already exists.', { cause: error });
-  }
-  // A failed transaction always answers 500, an ETag mismatch included.
-  if (status === 500 && context.operation === 'transaction' && context.etagSent && ETAG_PROBLEM.test(message)) {
-    return new Conflict('A concurrent change won. Retry the request.', { cause: error });
-  }
-  if (status >= 500) {
-    return new Unavailable(`state store ${store}: ${context.operation} failed (${status}): ${message}`, { cause: error });
-  }
-  return new StateRequestRejected(status, message);
-}
-
-function parseSdkFailure(error: unknown): { status: number; message: string } | null {
-  if (!(error instanceof Error)) return null;
-  let body: unknown;
-  try {
-    body = JSON.parse(error.message);
-  } catch {
-    return null;
-  }
-  const parsed = sdkFailureSchema.safeParse(body);
-  return parsed.success ? { status: parsed.data.status, message: parsed.data.error_msg ?? '' } : null;
 }

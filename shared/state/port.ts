@@ -1,7 +1,19 @@
 /**
  * The state port: the few operations our services need from a state store, with typed results.
  * Errors: `Conflict` (an ETag did not match), `AlreadyExists` (a create-only save found the key),
- * `Unavailable` (network, timeout, 5xx, open circuit). Absent keys read as `null`.
+ * `Unavailable` (network, timeout, the store's 5xx, open circuit, or the request's time budget
+ * spent; see deadline.ts). Anything else thrown (a value that cannot be serialised, an answer that
+ * cannot be read) is a bug: a 500, never a 503. Absent keys read as `null`.
+ *
+ * Outcome of a failed write (`save`, `saveBulk`, `delete`, `transaction`) that throws `Unavailable`:
+ * - `outcomeUnknown: false` — the write was never sent, or the store said it failed before
+ *   applying it: connection refused, circuit open, the budget already spent, the sidecar not ready
+ *   yet, the database unreachable from the sidecar. Nothing changed; a retry is safe.
+ * - `outcomeUnknown: true` — the write was sent and no answer came back: our timer fired after it
+ *   left, the connection was reset mid-request, or the store timed out after receiving it. It may
+ *   have been applied. Read the key back to find out before answering; when even that fails, the
+ *   503 says `"outcome": "unknown"` (errors.ts) and the client retries with its Idempotency-Key.
+ * Reads never carry `outcomeUnknown`.
  */
 export interface StateEntry {
   /** The stored JSON value; parse it with a schema before use. */

@@ -12,7 +12,14 @@ describe('chat history under concurrent appends from two app instances', () => {
 
   beforeAll(async () => {
     sidecar = await startSidecar({ appId: 'state-api', components: await loadStateComponents(componentsDir) });
-    const settings = { DAPR_HOST: '127.0.0.1', DAPR_HTTP_PORT: String(sidecar.port), CHAT_HISTORY_MAX_MESSAGES: '60' };
+    // A generous request budget: this is about losing no append, and on a busy machine 50 writers
+    // on one key can queue for longer than the default 5 s (which would answer 503, as it should).
+    const settings = {
+      DAPR_HOST: '127.0.0.1',
+      DAPR_HTTP_PORT: String(sidecar.port),
+      CHAT_HISTORY_MAX_MESSAGES: '60',
+      REQUEST_TIMEOUT_MS: '60000',
+    };
     instances = await Promise.all([spawnHostProcess(settings), spawnHostProcess(settings)]);
   }, 60_000);
 

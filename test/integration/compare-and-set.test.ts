@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Conflict } from '../../shared/errors.js';
+import { Conflict, Unavailable } from '../../shared/errors.js';
 import { CorruptState, type RetryBudget, updateWithRetry } from '../../shared/state/compare-and-set.js';
+import { runWithDeadline } from '../../shared/state/deadline.js';
 import type { StateStore } from '../../shared/state/port.js';
 import { uniqueId } from '../support/ids.js';
 import { useStores } from '../support/stores.js';
@@ -65,6 +66,21 @@ describe('updateWithRetry (compare-and-set through the sidecar)', () => {
     expect(error).toBeInstanceOf(Conflict);
     expect((error as Conflict).status).toBe(409);
     expect((await stores.hot.get(key))?.value).toEqual({ n: 1 + fastBudget.maxRetries + 1 });
+  });
+
+  it('stops retrying when the request budget is spent, with 503 rather than an endless 409 loop', async () => {
+    const key = uniqueId('test:cas:budget');
+    await increment(key);
+    // Another writer wins every round, and the retry count alone would allow minutes of trying.
+    const endless = { maxRetries: 100_000, initialDelayMs: 5, maxDelayMs: 20 };
+    const started = performance.now();
+    const error = await runWithDeadline(performance.now() + 300, () =>
+      increment(key, { store: withInterleavedWriter(key, Number.POSITIVE_INFINITY), budget: endless }),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Unavailable);
+    // Either the pause before a retry or the next store call finds the budget spent.
+    expect((error as Error).message).toMatch(/time budget (ran out|is spent)/);
+    expect(performance.now() - started).toBeLessThan(300 + 5000);
   });
 
   it('writes nothing when the decision is to write nothing', async () => {

@@ -30,10 +30,11 @@ describe('GET /api/health', () => {
     expect(response.status).toBe(404);
   });
 
-  it('answers 503 naming the failing stores once the sidecar is gone, and leaks nothing else', async () => {
+  it('answers 503 with Retry-After naming the failing stores once the sidecar is gone, and leaks nothing else', async () => {
     await stack.sidecar.close();
     const response = await fetch(`${stack.api}/health`);
     expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
     expect(await response.json()).toEqual({
       status: 'degraded',
       stores: { statestore: 'unavailable', 'statestore-durable': 'unavailable' },

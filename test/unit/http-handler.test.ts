@@ -6,9 +6,10 @@ import { loadConfig } from '../../shared/config.js';
 import { buildDeps } from '../../shared/deps.js';
 import { NotFound } from '../../shared/errors.js';
 import { httpHandler, type FunctionBody } from '../../shared/http/handler.js';
+import { remainingMs } from '../../shared/state/deadline.js';
 import { createLogger } from '../../shared/logger.js';
 
-function harness(body: FunctionBody) {
+function harness(body: FunctionBody, settings: Record<string, string> = {}) {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -16,7 +17,7 @@ function harness(body: FunctionBody) {
       done();
     },
   });
-  const config = loadConfig({ AUTH_MODE: 'trusted-header', LOG_LEVEL: 'debug' });
+  const config = loadConfig({ AUTH_MODE: 'trusted-header', LOG_LEVEL: 'debug', ...settings });
   const deps = buildDeps(config, createLogger('debug', sink));
   const handler = httpHandler(body, () => deps);
   const invoke = (init: { method?: string; headers?: Record<string, string>; body?: string; params?: Record<string, string> } = {}) =>
@@ -100,6 +101,39 @@ describe('the HTTP handler wrapper', () => {
     const response = await invoke({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":""}' });
     expect(response.status).toBe(400);
     expect(response.jsonBody).toMatchObject({ error: { code: 'validation_failed', details: [{ path: 'body.title' }] } });
+  });
+});
+
+describe('the request deadline (REQUEST_TIMEOUT_MS)', () => {
+  const never = () => new Promise<never>(() => undefined);
+
+  it('gives the body the request budget, which store calls read', async () => {
+    const { invoke } = harness(async () => ({ status: 200, body: { remainingMs: remainingMs() } }), { REQUEST_TIMEOUT_MS: '800' });
+    const { remainingMs: left } = (await invoke()).jsonBody as { remainingMs: number };
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(800);
+    expect(remainingMs()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('answers 503 with Retry-After at the deadline when the body hangs, saying nothing internal', async () => {
+    const { invoke, lines } = harness(never, { REQUEST_TIMEOUT_MS: '200' });
+    const started = performance.now();
+    const response = await invoke();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(200);
+    expect(response.status).toBe(503);
+    expect(response.headers).toMatchObject({ 'retry-after': '5', 'x-correlation-id': 'inv-0001' });
+    expect(response.jsonBody).toEqual({
+      error: { code: 'unavailable', message: 'A backing service is unavailable. Retry later.' },
+      correlationId: 'inv-0001',
+    });
+    expect(lines.find((line) => line.msg === 'request completed')).toMatchObject({ status: 503 });
+  });
+
+  it('says the outcome is unknown when a request that may write is cut off', async () => {
+    const { invoke } = harness(never, { REQUEST_TIMEOUT_MS: '200' });
+    const response = await invoke({ method: 'POST' });
+    expect(response.status).toBe(503);
+    expect(response.jsonBody).toMatchObject({ error: { code: 'unavailable', outcome: 'unknown' } });
   });
 });
 

@@ -2,7 +2,7 @@ import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationError } from '../../shared/errors.js';
-import { MAX_BODY_BYTES, parseJsonBody, parseParams, parseQuery } from '../../shared/http/request.js';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestingExceeds, parseJsonBody, parseParams, parseQuery } from '../../shared/http/request.js';
 
 const bodySchema = z.object({ title: z.string().min(1), done: z.boolean().optional() });
 
@@ -88,5 +88,35 @@ describe('params and query parsing', () => {
     }
     expect(thrown).toBeInstanceOf(ValidationError);
     expect((thrown as ValidationError).details).toEqual([{ path: 'query.limit', message: expect.any(String) }]);
+  });
+});
+
+describe('JSON nesting depth', () => {
+  const nested = (depth: number, open = '[', close = ']') => `${open.repeat(depth)}${close.repeat(depth)}`;
+  const anything = z.unknown();
+
+  it(`accepts ${MAX_JSON_DEPTH} levels and refuses ${MAX_JSON_DEPTH + 1} with 400 validation_failed at the body`, async () => {
+    await expect(parseJsonBody(post(nested(MAX_JSON_DEPTH)), anything)).resolves.toBeDefined();
+    const error = await rejection(parseJsonBody(post(nested(MAX_JSON_DEPTH + 1)), anything));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).details).toEqual([{ path: 'body', message: expect.stringContaining(`${MAX_JSON_DEPTH} levels`) }]);
+  });
+
+  it('refuses 5,000 levels of objects with a 400, not a stack overflow', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    await expect(rejection(parseJsonBody(post(deep), anything))).resolves.toBeInstanceOf(ValidationError);
+  });
+
+  it('counts only brackets outside strings, escaped quotes included', () => {
+    expect(nestingExceeds(`{"a":"${'['.repeat(100)}"}`, 2)).toBe(false);
+    expect(nestingExceeds(String.raw`{"a":"\\"}`, 1)).toBe(false);
+    expect(nestingExceeds(String.raw`{"a":"\\\"[[[[","b":[]}`, 2)).toBe(false);
+    expect(nestingExceeds(String.raw`{"a":"\\",  "b":[[]]}`, 2)).toBe(true);
+    expect(nestingExceeds(nested(3, '{"k":[', ']}'), 5)).toBe(true);
+    expect(nestingExceeds(nested(3, '{"k":[', ']}'), 6)).toBe(false);
+  });
+
+  it('still answers invalid_json for shallow text that is not JSON', async () => {
+    await expect(rejection(parseJsonBody(post('[[[}'), anything))).resolves.toBeInstanceOf(InvalidJson);
   });
 });

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { expect } from 'vitest';
+import { type ComponentSpec, loadStateComponents } from '../../dev/sidecar/server.js';
+import { type CallResult, call } from '../support/http.js';
+import { freePort, hasRedisServerBinary, PrivateRedis } from '../support/redis-server.js';
+import { missing } from '../support/services.js';
+import { componentsDir, type Stack, startStack } from '../support/stack.js';
+
+/**
+ * The fault suite's world: the whole app (host + stand-in with real backends) on a private
+ * redis-server this suite starts and a PostgreSQL database it creates, so it can kill, pause and
+ * lock them without touching the shared servers other suites use. One per test file (settings are
+ * read when the function files load).
+ */
+
+/** Short enough for a quick suite; the request budget is below two store timeouts on purpose. */
+export const FAULT_SETTINGS = {
+  DAPR_TIMEOUT_MS: 1000,
+  REQUEST_TIMEOUT_MS: 1500,
+  STATE_BREAKER_THRESHOLD: 3,
+  STATE_BREAKER_HALF_OPEN_MS: 3000,
+} as const;
+/** Scheduling slack on a loaded machine; far below what an unbounded request would add. */
+export const SLACK_MS = 1500;
+/** How long after a server is back a route must work again: the circuit's half-open delay, the stand-in's reconnect (≤ 1 s) and a margin. */
+export const RECOVERY_BOUND_MS = FAULT_SETTINGS.STATE_BREAKER_HALF_OPEN_MS + 1000 + 3000;
+
+/** True when the suite must be skipped here (loudly); under CI=true it never is. */
+export function faultSuiteMissing(): boolean {
+  if (missing('postgres')) return true;
+  if (hasRedisServerBinary() || process.env.CI === 'true') return false;
+  console.warn('\n⚠️  SKIPPING the fault suite: no redis-server binary (apt-get install redis-server).\n');
+  return true;
+}
+
+/** A database of our own on the shared PostgreSQL server, dropped at the end. */
+export class PrivateDatabase {
+  readonly name = `fault_${randomBytes(6).toString('hex')}`;
+  #locks: pg.Client[] = [];
+
+  get connectionString(): string {
+    return `host=127.0.0.1 user=postgres port=5432 database=${this.name} sslmode=disable`;
+  }
+
+  async create(): Promise<void> {
+    await withAdmin((admin) => admin.query(`CREATE DATABASE ${this.name}`));
+  }
+
+  /**
+   * Takes an ACCESS EXCLUSIVE lock on the state table in an open transaction: every read and write
+   * of the store waits behind it. Returns the release (rollback).
+   */
+  async lockStateTable(): Promise<() => Promise<void>> {
+    const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: this.name });
+    await client.connect();
+    this.#locks.push(client);
+    await client.query('BEGIN');
+    await client.query('LOCK TABLE state IN ACCESS EXCLUSIVE MODE');
+    return async () => {
+      await client.query('ROLLBACK');
+      await client.end();
+      this.#locks = this.#locks.filter((c) => c !== client);
+    };
+  }
+
+  async drop(): Promise<void> {
+    for (const client of this.#locks) await client.end().catch(() => undefined);
+    await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`));
+  }
+}
+
+async function withAdmin<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+export interface FaultStack extends Stack {
+  redis: PrivateRedis;
+  database: PrivateDatabase;
+  /** Stand-in round trips to one store so far (`bulk` = every read, `save`, `transaction`, …). */
+  storeCalls(store: 'statestore' | 'statestore-durable'): number;
+}
+
+export async function startFaultStack(settings: Record<string, string> = {}): Promise<FaultStack> {
+  const redis = new PrivateRedis(await freePort());
+  const database = new PrivateDatabase();
+  await redis.start();
+  await database.create();
+  const components: ComponentSpec[] = (await loadStateComponents(componentsDir)).map((c) => {
+    if (c.name === 'statestore') return { ...c, metadata: { ...c.metadata, redisHost: `127.0.0.1:${redis.port}` } };
+    if (c.name === 'statestore-durable') return { ...c, metadata: { ...c.metadata, connectionString: database.connectionString } };
+    return c;
+  });
+  const stringified = Object.fromEntries(Object.entries(FAULT_SETTINGS).map(([name, value]) => [name, String(value)]));
+  const stack = await startStack({ ...stringified, ...settings }, { components, backends: 'real' });
+  // The first request loads the Dapr SDK and waits for the sidecar: not what the suite measures.
+  await recoveryTime(() => call('GET', `${stack.api}/health`), 200, 20_000);
+  return {
+    ...stack,
+    redis,
+    database,
+    storeCalls(store) {
+      const counts = stack.sidecar.journal.counts();
+      return Object.entries(counts)
+        .filter(([name]) => name.endsWith(`:${store}`))
+        .reduce((sum, [, count]) => sum + count, 0);
+    },
+    async close() {
+      await stack.close();
+      await redis.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** One API call, timed (ms from sending to the whole answer read). */
+export async function timedCall(method: string, url: string, options: Parameters<typeof call>[2] = {}): Promise<CallResult & { ms: number }> {
+  const started = performance.now();
+  const result = await call(method, url, options);
+  return { ...result, ms: performance.now() - started };
+}
+
+/** What every answer during an outage must be: 503 with Retry-After, the public error shape, within the budget. */
+export function expectUnavailable(response: CallResult & { ms: number }): void {
+  expect(response.status).toBe(503);
+  expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+  expect(response.body).toMatchObject({ error: { code: 'unavailable' }, correlationId: expect.any(String) });
+  expect(response.ms).toBeLessThan(FAULT_SETTINGS.REQUEST_TIMEOUT_MS + SLACK_MS);
+}
+
+/** Never a 500, whatever happened; for answers that may legitimately be 2xx too (e.g. a cache bypass). */
+export function expectNoInternalError(response: CallResult & { ms: number }): void {
+  expect(response.status).not.toBe(500);
+  expect(response.ms).toBeLessThan(FAULT_SETTINGS.REQUEST_TIMEOUT_MS + SLACK_MS);
+  if (response.status === 503) expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+}
+
+/**
+ * Calls `probe` every 100 ms until it answers `ok`; returns how long that took (ms). Fails past
+ * `boundMs`, naming the last status seen.
+ */
+export async function recoveryTime(probe: () => Promise<CallResult>, ok: number, boundMs = RECOVERY_BOUND_MS): Promise<number> {
+  const started = performance.now();
+  let last: CallResult | undefined;
+  while (performance.now() - started < boundMs) {
+    last = await probe();
+    expect(last.status).not.toBe(500);
+    if (last.status === ok) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`not recovered within ${boundMs} ms; last answer ${last?.status} ${JSON.stringify(last?.body)}`);
+}
