@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { UnknownCursor, Unavailable, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_RETRY_BUDGET, parseStored, type RetryBudget, updateWithRetry } from '../state/compare-and-set.js';
+import { currentDeadline, runWithDeadline } from '../state/deadline.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateEntry, StateStore } from '../state/port.js';
 import {
@@ -83,6 +84,8 @@ export interface ChatHistoryDeps {
 interface Waiting {
   draft: Draft;
   log: Logger;
+  /** The waiting request's own time budget (undefined outside a request). */
+  deadline: number | undefined;
   resolve: (added: Added) => void;
   reject: (error: unknown) => void;
 }
@@ -194,7 +197,11 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
     for (let head = batch[0]; head !== undefined; head = batch[0]) {
       waiting.set(userId, []);
       try {
-        const added = await write(userId, batch.map((w) => w.draft), head.log);
+        // The batch runs within the most generous budget among its waiters, not the budget of the
+        // request that happened to start this drain (which may long be over).
+        const deadline = Math.max(...batch.map((w) => w.deadline ?? Number.POSITIVE_INFINITY));
+        const drafts = batch.map((w) => w.draft);
+        const added = await runWithDeadline(deadline, () => write(userId, drafts, head.log));
         for (const [i, w] of batch.entries()) {
           const result = added[i];
           if (result) w.resolve(result);
@@ -215,7 +222,7 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
       const [draft] = draftsOf([input]);
       if (!draft) throw new Error('no draft for one input');
       return new Promise<AppendResult>((resolve, reject) => {
-        const entry: Waiting = { draft, log, resolve: ({ message, count, created }) => resolve({ message, count, created }), reject };
+        const entry: Waiting = { draft, log, deadline: currentDeadline(), resolve: ({ message, count, created }) => resolve({ message, count, created }), reject };
         const queue = waiting.get(userId);
         if (queue) queue.push(entry);
         else void drain(userId, [entry]);

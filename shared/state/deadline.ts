@@ -14,6 +14,11 @@ export function runWithDeadline<T>(deadline: number, fn: () => Promise<T>): Prom
   return scope.run({ deadline }, fn);
 }
 
+/** The current budget's end, or `undefined` outside a budget. */
+export function currentDeadline(): number | undefined {
+  return scope.getStore()?.deadline;
+}
+
 /** Milliseconds left in the current budget (≤ 0 once spent); `Infinity` outside a budget. */
 export function remainingMs(): number {
   const current = scope.getStore();

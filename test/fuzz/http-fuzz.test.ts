@@ -87,7 +87,7 @@ function checkAnswer(req: FuzzRequest, answer: Answer): void {
     expect(answer.status, `over the host's body limit: ${context}`).toBe(413);
     return;
   }
-  // Everything else reached a function: JSON with a correlation id (the docs page is HTML).
+  // Everything else reached a function: JSON with a correlation id (the docs page is HTML, its viewer JavaScript).
   expect(answer.headers['x-correlation-id'], `no x-correlation-id: ${context}`).toBeTruthy();
   if (req.body && bodyMethods.has(req.method) && answer.status < 300) {
     const depth = nestingDepth(req.body.toString('utf8'));
@@ -97,6 +97,10 @@ function checkAnswer(req: FuzzRequest, answer: Answer): void {
   const type = String(answer.headers['content-type'] ?? '');
   if (req.route === 'api/docs' && answer.status === 200) {
     expect(type).toMatch(/^text\/html/);
+    return;
+  }
+  if (req.route === 'api/docs/scalar.js' && answer.status === 200) {
+    expect(type).toMatch(/^text\/javascript/);
     return;
   }
   expect(type, `not JSON: ${context}`).toMatch(/^application\/(problem\+)?json/);

@@ -3,6 +3,7 @@ import { createChatHistoryService, historyKey } from '../../shared/chat/chat-his
 import { CHAT_HISTORY_MAX_BYTES } from '../../shared/chat/chat-schemas.js';
 import { Unavailable, ValidationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
+import { remainingMs, runWithDeadline } from '../../shared/state/deadline.js';
 import type { StateStore } from '../../shared/state/port.js';
 import { uniqueId } from '../support/ids.js';
 import { useStores } from '../support/stores.js';
@@ -246,5 +247,46 @@ describe('chat history service, a burst of appends for one user', () => {
     expect(stored.messages.at(-1)?.id).toBe(results.find((r) => r.count === 100)?.message.id);
     const all = (await stores.hot.get(historyKey(user)))?.value as { messages: Array<{ id: string }> };
     expect(new Set(all.messages.map((m) => m.id))).toEqual(new Set(sent));
+  });
+});
+
+describe('chat history service, appends queued behind a slow write', () => {
+  const stores = useStores();
+
+  it('writes a queued append within its own request budget, not the budget of the request that started the queue', async () => {
+    const store = stores.hot;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = false;
+    // Like the Dapr adapter: a call made once its request's budget is spent fails without I/O.
+    const budgeted: StateStore = {
+      ...store,
+      async get(key) {
+        if (remainingMs() <= 0) throw new Unavailable('budget spent');
+        return store.get(key);
+      },
+      async save(key, value, options) {
+        if (remainingMs() <= 0) throw new Unavailable('budget spent');
+        await store.save(key, value, options);
+        if (!held) {
+          held = true;
+          await gate; // the first write landed; its answer is slow to come back
+        }
+      },
+    };
+    const service = createChatHistoryService({ store: budgeted, clock: { now: () => Date.now() }, settings });
+    const user = uniqueId('u');
+
+    const first = runWithDeadline(performance.now() + 50, () => service.append(user, { role: 'user', content: 'first' }, log));
+    await vi.waitFor(() => expect(held).toBe(true));
+    const second = runWithDeadline(performance.now() + 60_000, () => service.append(user, { role: 'user', content: 'second' }, log));
+    await new Promise((resolve) => setTimeout(resolve, 80)); // the first request's budget is now spent
+    release();
+
+    expect((await first).created).toBe(true);
+    expect(await second).toMatchObject({ created: true, count: 2 });
+    expect((await service.list(user, { limit: 50 })).messages.map((m) => m.content)).toEqual(['first', 'second']);
   });
 });
