@@ -10,9 +10,9 @@ app.http('workflow-process', {
   handler: httpHandler(async (ctx) => {
     const userId = ctx.pathUser();
     const input = await ctx.body(processMessageSchema);
-    return idempotent(ctx, { operation: 'workflow-process', userId, request: input }, async () => ({
+    return idempotent(ctx, { operation: 'workflow-process', userId, request: input }, async (derivedId) => ({
       status: 200,
-      body: await ctx.deps.workflow.process(userId, input.message, ctx.log),
+      body: await ctx.deps.workflow.process(userId, input.message, ctx.log, derivedId),
     }));
   }),
 });

@@ -128,7 +128,8 @@ export function createIdempotencyService({ store, clock, runningTimeoutMs }: Ide
       if (entry === null) continue; // expired or never landed: try to create it again
       const record = parseStored(recordSchema, key, entry.value);
       if (record.owner === owner) return { claimed: true }; // our own earlier save landed late
-      if (record.state !== 'released' && record.requestHash !== requestHash) {
+      // A released record (the first try failed) still names its request: another body is another request.
+      if (record.requestHash !== requestHash) {
         throw new IdempotencyKeyReused('This Idempotency-Key was used with a different request body. Use a new key.');
       }
       if (record.state === 'done') return { replay: record.reply };

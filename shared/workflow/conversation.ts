@@ -49,9 +49,11 @@ export const IDLE: WorkflowState = { state: 'idle' };
  * saving the step and creating the task) never makes a second one. `show-task` answers with a task
  * already confirmed, without creating it again (the user may have deleted it since).
  */
-export type Effect =
-  | { kind: 'create-task'; taskId: string; title: string; description: string }
-  | { kind: 'show-task'; taskId: string };
+export const effectSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('create-task'), taskId: z.string(), title: z.string(), description: z.string() }),
+  z.object({ kind: z.literal('show-task'), taskId: z.string() }),
+]);
+export type Effect = z.infer<typeof effectSchema>;
 
 export interface StepInput {
   message: string;

@@ -10,7 +10,7 @@ import { keyBuilder } from '../state/keys.js';
 import type { StateEntry, StateStore } from '../state/port.js';
 import type { Task } from '../tasks/task-schemas.js';
 import type { TasksService } from '../tasks/tasks-service.js';
-import { type Effect, IDLE, type PublicState, step, type WorkflowState, workflowStateSchema } from './conversation.js';
+import { type Effect, effectSchema, IDLE, type PublicState, step, type WorkflowState, workflowStateSchema } from './conversation.js';
 
 export const workflowKey = keyBuilder('workflow', 'user');
 
@@ -20,7 +20,21 @@ export const workflowKey = keyBuilder('workflow', 'user');
  */
 export const EXPIRED_NOTICE_SECONDS = 3600;
 
-const workflowDocumentSchema = z.object({ v: z.literal(1), workflow: workflowStateSchema });
+/**
+ * The step a request applied, kept with the state it produced: a request whose answer was lost (a
+ * save with an unknown outcome) and that is retried with the same Idempotency-Key finds its own
+ * step here and is answered from it, instead of being applied to the step it already advanced.
+ */
+const appliedSchema = z.object({
+  requestId: z.string(),
+  reply: z.string(),
+  effects: z.array(effectSchema),
+  stepId: z.string().optional(),
+});
+type Applied = z.infer<typeof appliedSchema>;
+
+const workflowDocumentSchema = z.object({ v: z.literal(1), workflow: workflowStateSchema, applied: appliedSchema.optional() });
+type WorkflowDocument = z.infer<typeof workflowDocumentSchema>;
 
 export interface ProcessResult {
   reply: string;
@@ -35,7 +49,8 @@ export interface WorkflowStatus {
 }
 
 export interface WorkflowService {
-  process(userId: string, message: string, log: Logger): Promise<ProcessResult>;
+  /** `requestId` (from an Idempotency-Key) makes a retry of an applied step answer as the first time. */
+  process(userId: string, message: string, log: Logger, requestId?: string): Promise<ProcessResult>;
   status(userId: string): Promise<WorkflowStatus>;
 }
 
@@ -73,8 +88,9 @@ const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
   const { store, clock, ttlSeconds, tasks, chat, newId = randomUUID } = deps;
 
-  const parse = (key: string, entry: StateEntry | null): WorkflowState =>
-    entry === null ? IDLE : parseStored(workflowDocumentSchema, key, entry.value).workflow;
+  const parseDocument = (key: string, entry: StateEntry | null): WorkflowDocument =>
+    entry === null ? { v: 1, workflow: IDLE } : parseStored(workflowDocumentSchema, key, entry.value);
+  const parse = (key: string, entry: StateEntry | null): WorkflowState => parseDocument(key, entry).workflow;
 
   /** The workflow, and the history as read with it (`read` undefined: not read, the chat service reads it). */
   async function load(userId: string, withHistory: boolean) {
@@ -82,10 +98,12 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     if (withHistory && chat.store === store) {
       const [workflowEntry, historyEntry] = await store.getBulk([key, historyKey(userId)]);
       const entry = workflowEntry?.entry ?? null;
-      return { key, entry, workflow: parse(key, entry), history: { read: historyEntry?.entry ?? null } };
+      const { workflow, applied } = parseDocument(key, entry);
+      return { key, entry, workflow, applied, history: { read: historyEntry?.entry ?? null } };
     }
     const entry = await store.get(key);
-    return { key, entry, workflow: parse(key, entry), history: {} };
+    const { workflow, applied } = parseDocument(key, entry);
+    return { key, entry, workflow, applied, history: {} };
   }
 
   /**
@@ -106,8 +124,7 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     return task;
   }
 
-  async function save(key: string, etag: string | undefined, workflow: WorkflowState, log: Logger): Promise<void> {
-    const document = { v: 1, workflow };
+  async function save(key: string, etag: string | undefined, document: WorkflowDocument, log: Logger): Promise<void> {
     const ttl = ttlSeconds + EXPIRED_NOTICE_SECONDS;
     try {
       await store.save(
@@ -126,7 +143,7 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
       const stored = await store.get(key).catch(() => {
         throw error;
       });
-      if (!isDeepStrictEqual(asStored(parse(key, stored)), asStored(workflow))) throw error;
+      if (!isDeepStrictEqual(asStored(parseDocument(key, stored)), asStored(document))) throw error;
       log.warn({ err: error }, 'workflow step outcome was unknown; read back: applied');
     }
   }
@@ -150,18 +167,43 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     }
   }
 
+  /**
+   * Runs a saved step's effects and records its exchange. Both are idempotent (the task id and the
+   * history ids derive from the step), so a retried request that finds its own step applied runs
+   * them again safely and gets the same answer.
+   */
+  async function finish(
+    userId: string,
+    message: string,
+    applied: Omit<Applied, 'stepId'> & { stepId?: string | undefined },
+    state: PublicState,
+    history: AppendOptions,
+    log: Logger,
+  ): Promise<ProcessResult> {
+    let task: Task | undefined;
+    for (const effect of applied.effects) task = (await runEffect(userId, effect, log)) ?? task;
+    await record(userId, message.trim(), applied.reply, applied.stepId, history, log);
+    return { reply: applied.reply, state, ...(task ? { task } : {}) };
+  }
+
   return {
-    async process(userId, message, log) {
+    async process(userId, message, log, requestId) {
       const loaded = await load(userId, true);
       const { key, entry, history } = loaded;
+      if (requestId !== undefined && loaded.applied?.requestId === requestId) {
+        return finish(userId, message, loaded.applied, loaded.workflow.state, history, log);
+      }
       const workflow = await withKnownTask(userId, loaded.workflow, message, history);
       const result = step(workflow, { message, now: clock.now(), ttlSeconds, newInstanceId: newId() });
-      if (!isDeepStrictEqual(result.next, workflow)) await save(key, entry?.etag, result.next, log);
-      let task: Task | undefined;
-      for (const effect of result.effects) task = (await runEffect(userId, effect, log)) ?? task;
-      await record(userId, message.trim(), result.reply, result.stepId, history, log);
+      const applied: Applied | undefined =
+        requestId === undefined
+          ? undefined
+          : { requestId, reply: result.reply, effects: result.effects, ...(result.stepId ? { stepId: result.stepId } : {}) };
+      if (!isDeepStrictEqual(result.next, workflow)) {
+        await save(key, entry?.etag, { v: 1, workflow: result.next, ...(applied ? { applied } : {}) }, log);
+      }
       log.info({ from: workflow.state, to: result.next.state, effects: result.effects.length }, 'workflow step');
-      return { reply: result.reply, state: result.next.state, ...(task ? { task } : {}) };
+      return finish(userId, message, { requestId: requestId ?? '', reply: result.reply, effects: result.effects, stepId: result.stepId }, result.next.state, history, log);
     },
 
     async status(userId) {
