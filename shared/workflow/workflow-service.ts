@@ -90,7 +90,6 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
 
   const parseDocument = (key: string, entry: StateEntry | null): WorkflowDocument =>
     entry === null ? { v: 1, workflow: IDLE } : parseStored(workflowDocumentSchema, key, entry.value);
-  const parse = (key: string, entry: StateEntry | null): WorkflowState => parseDocument(key, entry).workflow;
 
   /** The workflow, and the history as read with it (`read` undefined: not read, the chat service reads it). */
   async function load(userId: string, withHistory: boolean) {
