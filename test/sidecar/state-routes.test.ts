@@ -51,10 +51,10 @@ describe('POST /v1.0/state/{store}', () => {
     expect((await read(await fetch(h.url(`/state/statestore/${key}`)))).body).toBe(7);
   });
 
-  it('rejects malformed JSON with 400 ERR_MALFORMED_REQUEST', async () => {
+  it('rejects malformed JSON with 400 ERR_MALFORMED_REQUEST, reporting the decoder\'s text without prefix', async () => {
     const { status, body } = await read(await postRaw(h.url('/state/statestore'), '[{"key":'));
     expect(status).toBe(400);
-    expect(body).toMatchObject({ errorCode: 'ERR_MALFORMED_REQUEST' });
+    expect(body).toMatchObject({ errorCode: 'ERR_MALFORMED_REQUEST', message: expect.not.stringMatching(/^failed deserializing/) });
   });
 
   it('rejects a body that is not an array of state items with 400', async () => {
@@ -95,14 +95,25 @@ describe('DELETE /v1.0/state/{store}/{key}', () => {
 
 describe('keys containing ||', () => {
   const bad = 'a||b';
-  const expectInvalidKey = async (response: Response): Promise<void> => {
-    expect(await read(response)).toMatchObject({
-      status: 400,
-      body: { errorCode: 'ERR_MALFORMED_REQUEST', message: `input key/keyPrefix '${bad}' can't contain '||'` },
-    });
+  const message = `api error: code = InvalidArgument desc = input key/keyPrefix '${bad}' can't contain '||'`;
+  /** daprd's standardised error: the field violation names the key, except in a transaction (empty). */
+  const invalidKeyBody = (field: string) => ({
+    errorCode: 'ERR_MALFORMED_REQUEST',
+    message,
+    details: [
+      {
+        '@type': 'type.googleapis.com/google.rpc.BadRequest',
+        field_violations: [{ ...(field ? { field } : {}), description: message }],
+      },
+      { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', description: '', owner: '', resource_name: 'statestore', resource_type: 'state' },
+      { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: null, reason: 'DAPR_STATE_ILLEGAL_KEY' },
+    ],
+  });
+  const expectInvalidKey = async (response: Response, field = bad): Promise<void> => {
+    expect(await read(response)).toMatchObject({ status: 400, body: invalidKeyBody(field) });
   };
 
-  it('are rejected on get, save, delete, bulk get and transaction', async () => {
+  it('are rejected on get, save, delete, bulk get and transaction, with daprd\'s error details', async () => {
     await expectInvalidKey(await fetch(h.url(`/state/statestore/${encodeURIComponent(bad)}`)));
     await expectInvalidKey(await postJson(h.url('/state/statestore'), [{ key: bad, value: 1 }]));
     await expectInvalidKey(await fetch(h.url(`/state/statestore/${encodeURIComponent(bad)}`), { method: 'DELETE' }));
@@ -111,6 +122,7 @@ describe('keys containing ||', () => {
       await postJson(h.url('/state/statestore/transaction'), {
         operations: [{ operation: 'upsert', request: { key: bad, value: 1 } }],
       }),
+      '',
     );
     expect(h.backends.get('statestore')?.storedKeys().some((k) => k.includes(bad))).toBe(false);
   });
@@ -120,16 +132,26 @@ describe('an unknown store', () => {
   const expectNotFound = async (response: Response): Promise<void> => {
     expect(await read(response)).toMatchObject({
       status: 400,
-      body: { errorCode: 'ERR_STATE_STORE_NOT_FOUND', message: 'state store nope is not found' },
+      body: {
+        errorCode: 'ERR_STATE_STORE_NOT_FOUND',
+        message: 'state store nope is not found',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: { appID: APP_ID }, reason: 'DAPR_STATE_NOT_FOUND' }],
+      },
     });
   };
 
-  it('answers 400 ERR_STATE_STORE_NOT_FOUND on every state route', async () => {
+  it('answers 400 ERR_STATE_STORE_NOT_FOUND naming the app on every state route', async () => {
     await expectNotFound(await fetch(h.url('/state/nope/k')));
     await expectNotFound(await postJson(h.url('/state/nope'), [{ key: 'k', value: 1 }]));
     await expectNotFound(await fetch(h.url('/state/nope/k'), { method: 'DELETE' }));
     await expectNotFound(await postJson(h.url('/state/nope/bulk'), { keys: ['k'] }));
     await expectNotFound(await postJson(h.url('/state/nope/transaction'), { operations: [] }));
+  });
+
+  it('answers the query API without the app id, as daprd does', async () => {
+    const { status, body } = await read(await postJson(`${h.sidecar.url}/v1.0-alpha1/state/nope/query`, { filter: {} }));
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ errorCode: 'ERR_STATE_STORE_NOT_FOUND', details: [{ metadata: null, reason: 'DAPR_STATE_NOT_FOUND' }] });
   });
 });
 
