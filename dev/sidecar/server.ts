@@ -10,6 +10,7 @@ import { PostgresBackend, postgresSettings } from './postgres-backend.js';
 import { RedisBackend, redisSettings } from './redis-backend.js';
 import { routeParam, routeSegments } from './route-path.js';
 import { RuntimeApi } from './runtime-api.js';
+import { traceHeaders } from './trace-headers.js';
 import { StateApi, type Reply, type StateCall, type Store } from './state-api.js';
 
 export { loadStateComponents } from './components.js';
@@ -153,7 +154,9 @@ class Router {
     } catch (error) {
       reply = errorReply(error);
     }
-    res.writeHead(reply.status, reply.headers);
+    // Go refuses an undecodable path before daprd's tracing sees the request.
+    const path = decodedPath(req.url ?? '/');
+    res.writeHead(reply.status, { ...reply.headers, ...(path === undefined ? {} : traceHeaders(path, req.headers)) });
     res.end(reply.body);
   }
 
@@ -198,6 +201,15 @@ class Router {
       if (method === 'DELETE') return this.#state.delete(call, key, singleHeader(req.headers['if-match']));
     }
     throw noRoute();
+  }
+}
+
+/** The path as Go decodes it (`r.URL.Path`); `undefined` when it cannot be decoded. */
+function decodedPath(target: string): string | undefined {
+  try {
+    return decodeURIComponent(target.split('?')[0] ?? '');
+  } catch {
+    return undefined;
   }
 }
 

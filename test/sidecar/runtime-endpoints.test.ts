@@ -94,6 +94,31 @@ describe('requests no route takes', () => {
   });
 });
 
+describe('trace headers on answers', () => {
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+
+  it('continue the caller\'s trace with a new span id and its sampled flag, and echo tracestate', async () => {
+    const response = await fetch(h.url('/state/statestore/k'), {
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01`, tracestate: 'congo=t61rcWkgMzE' },
+    });
+    const traceparent = response.headers.get('traceparent') ?? '';
+    expect(traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(traceparent).not.toContain('b7ad6b7169203331');
+    expect(response.headers.get('tracestate')).toBe('congo=t61rcWkgMzE');
+  });
+
+  it('start an unsampled trace when the caller sent none, on errors too', async () => {
+    const response = await fetch(h.url('/state/nope/k'));
+    expect(response.status).toBe(400);
+    expect(response.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+  });
+
+  it('are left off health checks, which daprd does not trace', async () => {
+    const response = await fetch(h.url('/healthz'), { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+    expect(response.headers.get('traceparent')).toBeNull();
+  });
+});
+
 describe('a sidecar without state stores', () => {
   it('answers 500 ERR_STATE_STORE_NOT_CONFIGURED naming the store and the app', async () => {
     const empty = await startSidecar({ appId: APP_ID, components: [] });
