@@ -73,6 +73,10 @@ export const invalidKey = (store: string, field: string, detail: string): ApiErr
   ]);
 };
 
+/** A body daprd could not read, on the routes that read it whole (query API, PUT metadata). */
+export const bodyReadFailed = (detail: string): ApiError =>
+  new ApiError(400, 'ERR_BODY_READ', `failed to read request body: ${detail}`);
+
 export const missingKey = (): ApiError => new ApiError(400, 'ERR_MALFORMED_REQUEST', '"key" is a required field');
 
 /** `appId` is empty on the query API, which daprd answers through a path that passes none. */

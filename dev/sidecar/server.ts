@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ApiError, noRoute } from './api-errors.js';
+import { ApiError, bodyReadFailed, noRoute } from './api-errors.js';
 import type { StateBackend } from './backend.js';
 import type { ComponentSpec } from './components.js';
 import { keyMapperFor } from './key-prefix.js';
@@ -11,7 +11,7 @@ import { RedisBackend, redisSettings } from './redis-backend.js';
 import { routeParam, routeSegments } from './route-path.js';
 import { RuntimeApi } from './runtime-api.js';
 import { traceHeaders } from './trace-headers.js';
-import { StateApi, type Reply, type StateCall, type Store } from './state-api.js';
+import { BodyTooLarge, bodyOf, MAX_BODY_BYTES, StateApi, type Reply, type StateCall, type Store } from './state-api.js';
 
 export { loadStateComponents } from './components.js';
 export { COMPONENTS_CONTRIB_VERSION, DAPRD_VERSION } from './daprd-release.js';
@@ -179,7 +179,7 @@ class Router {
     }
     if (version === 'v1.0' && area === 'metadata') {
       if (rest.length === 0 && method === 'GET') return this.#runtime.metadata();
-      if (rest.length === 1 && method === 'PUT') return this.#runtime.setMetadata(routeParam(rest[0] ?? ''), await readBody());
+      if (rest.length === 1 && method === 'PUT') return this.#runtime.setMetadata(routeParam(rest[0] ?? ''), await bodyOf(readBody, bodyReadFailed));
     }
     if (area === 'state' && (version === 'v1.0' || version === 'v1.0-alpha1')) {
       const [storeSegment, keySegment, ...extra] = rest;
@@ -217,11 +217,16 @@ function singleHeader(value: string | string[] | undefined): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Reads the whole body, but keeps no more than daprd would accept (the rest is drained and dropped). */
 function readRequestBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }

@@ -1,8 +1,12 @@
 import {
+  type ApiError,
+  bodyReadFailed,
   bulkGetFailed,
   deleteFailed,
   getFailed,
   invalidKey,
+  malformedRequest,
+  malformedSaveBody,
   missingKey,
   queryFailed,
   queryUnsupported,
@@ -42,7 +46,29 @@ export interface Store {
 export interface StateCall {
   store: string;
   query: URLSearchParams;
+  /** Rejects with {@link BodyTooLarge} past daprd's body limit. */
   readBody: () => Promise<string>;
+}
+
+/** daprd's default `--max-body-size` (4Mi); Container Apps leaves it (the app sets no `httpMaxRequestSize`). */
+export const MAX_BODY_BYTES = 4 << 20;
+
+/** Reading stopped at {@link MAX_BODY_BYTES}; the message is the error text daprd's reader gives. */
+export class BodyTooLarge extends Error {
+  constructor() {
+    super('stream too large');
+    this.name = 'BodyTooLarge';
+  }
+}
+
+/** The body, or the route's own refusal when it is over the limit. */
+export async function bodyOf(readBody: () => Promise<string>, refuse: (detail: string) => ApiError): Promise<string> {
+  try {
+    return await readBody();
+  } catch (error) {
+    if (error instanceof BodyTooLarge) throw refuse(error.message);
+    throw error;
+  }
 }
 
 export interface Reply {
@@ -76,7 +102,7 @@ export class StateApi {
 
   async save(call: StateCall): Promise<Reply> {
     const store = this.#store(call.store);
-    const items = parseSaveBody(await call.readBody());
+    const items = parseSaveBody(await bodyOf(call.readBody, malformedSaveBody));
     if (items.length === 0) return EMPTY;
     const query = queryMetadata(call.query);
     const operations = items.map((item) => {
@@ -106,7 +132,7 @@ export class StateApi {
 
   async bulkGet(call: StateCall): Promise<Reply> {
     const store = this.#store(call.store);
-    const body = parseBulkGetBody(await call.readBody());
+    const body = parseBulkGetBody(await bodyOf(call.readBody, malformedRequest));
     if (body.keys.length === 0) return { status: 200, headers: JSON_HEADERS, body: '[]\n' };
     const storedKeys = body.keys.map((key) => mapKey(store, key));
     const result = await store.backend.bulkGet(storedKeys, { ...body.metadata, ...queryMetadata(call.query) });
@@ -118,7 +144,7 @@ export class StateApi {
 
   async transaction(call: StateCall): Promise<Reply> {
     const store = this.#store(call.store);
-    const body = parseTransactionBody(await call.readBody());
+    const body = parseTransactionBody(await bodyOf(call.readBody, malformedRequest));
     if (body.operations.length === 0) return EMPTY;
     // Since daprd 1.14.5 the URL's metadata.* goes into the transaction's metadata and into every
     // operation's, where it wins over the operation's own; the body's metadata stays at transaction level.
@@ -141,7 +167,7 @@ export class StateApi {
   async query(call: StateCall): Promise<Reply> {
     const store = this.#store(call.store, '');
     if (store.backend.flavour === 'postgresql') throw queryUnsupported(call.store);
-    const text = await call.readBody();
+    const text = await bodyOf(call.readBody, bodyReadFailed);
     let query: unknown;
     try {
       query = JSON.parse(text);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../../dev/sidecar/state-api.js';
 import { APP_ID, postJson, postRaw, read, uniqueKey, useHarness } from './helpers.js';
 
 const h = useHarness();
@@ -152,6 +153,34 @@ describe('an unknown store', () => {
     const { status, body } = await read(await postJson(`${h.sidecar.url}/v1.0-alpha1/state/nope/query`, { filter: {} }));
     expect(status).toBe(400);
     expect(body).toMatchObject({ errorCode: 'ERR_STATE_STORE_NOT_FOUND', details: [{ metadata: null, reason: 'DAPR_STATE_NOT_FOUND' }] });
+  });
+});
+
+describe('bodies over daprd\'s 4 MiB limit', () => {
+  const big = 'x'.repeat(MAX_BODY_BYTES);
+
+  it('are refused with 400 as each route reports a failed read, and nothing is written', async () => {
+    const key = uniqueKey('too-big');
+    expect(await read(await postJson(h.url('/state/statestore'), [{ key, value: big }]))).toMatchObject({
+      status: 400,
+      body: { errorCode: 'ERR_MALFORMED_REQUEST', message: 'stream too large' },
+    });
+    expect((await fetch(h.url(`/state/statestore/${key}`))).status).toBe(204);
+    expect(await read(await postJson(h.url('/state/statestore/transaction'), { operations: [], pad: big }))).toMatchObject({
+      status: 400,
+      body: { errorCode: 'ERR_MALFORMED_REQUEST', message: 'failed deserializing HTTP body: stream too large' },
+    });
+    expect(await read(await fetch(h.url('/metadata/big'), { method: 'PUT', body: big + big }))).toMatchObject({
+      status: 400,
+      body: { errorCode: 'ERR_BODY_READ', message: 'failed to read request body: stream too large' },
+    });
+  });
+
+  it('are read whole up to the limit', async () => {
+    const key = uniqueKey('just-fits');
+    const value = 'y'.repeat(MAX_BODY_BYTES - 200);
+    expect((await postJson(h.url('/state/statestore'), [{ key, value }])).status).toBe(204);
+    expect((await read(await fetch(h.url(`/state/statestore/${key}`)))).body).toBe(value);
   });
 });
 
