@@ -174,7 +174,9 @@ export class StateApi {
     } catch (error) {
       throw queryFailed(call.store, `failed to parse JSON query body: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (query === null || typeof query !== 'object' || Array.isArray(query)) {
+    // Go decodes `null` into an empty query; any other non-object fails to parse. (Filters are not
+    // checked further: a malformed one fails with 500 ERR_STATE_QUERY in daprd too, worded differently.)
+    if (query !== null && (typeof query !== 'object' || Array.isArray(query))) {
       throw queryFailed(call.store, 'failed to parse JSON query body: a query must be a JSON object');
     }
     throw queryFailed(call.store, 'redis-json server support is required for query capability');

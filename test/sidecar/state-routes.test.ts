@@ -156,6 +156,25 @@ describe('an unknown store', () => {
   });
 });
 
+describe('POST /v1.0-alpha1/state/{store}/query on a Redis-flavoured store', () => {
+  const queryUrl = () => `${h.sidecar.url}/v1.0-alpha1/state/statestore/query`;
+
+  it('answers 500 ERR_STATE_QUERY with the parse failure for a body that is not a query', async () => {
+    for (const body of ['{', '[]']) {
+      const answer = await read(await postRaw(queryUrl(), body));
+      expect(answer).toMatchObject({ status: 500, body: { errorCode: 'ERR_STATE_QUERY' } });
+      expect((answer.body as { message: string }).message).toMatch(/^state store statestore query failed: failed to parse JSON query body: /);
+    }
+  });
+
+  it('reaches the store for null (an empty query to Go) and fails there for want of RedisJSON', async () => {
+    expect(await read(await postRaw(queryUrl(), 'null'))).toMatchObject({
+      status: 500,
+      body: { message: 'state store statestore query failed: redis-json server support is required for query capability' },
+    });
+  });
+});
+
 describe('bodies over daprd\'s 4 MiB limit', () => {
   const big = 'x'.repeat(MAX_BODY_BYTES);
 
