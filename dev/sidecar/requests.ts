@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { malformedRequest } from './api-errors.js';
+import { type ApiError, malformedRequest, malformedSaveBody } from './api-errors.js';
 
 /*
  * Request bodies as daprd decodes them with encoding/json: unknown fields are ignored, `null`
@@ -49,20 +49,24 @@ export interface BulkGetBody {
 }
 
 export interface TransactionBody {
-  operations: Array<{ operation: string; request: StateRequest }>;
+  /** `request` is decoded per operation, in order, as daprd does (see parseStateRequest). */
+  operations: Array<{ operation: string; request: unknown }>;
   metadata: Record<string, string>;
 }
 
-export function parseJsonBody(text: string): unknown {
+type Refusal = (detail: string) => ApiError;
+
+export function parseJsonBody(text: string, refuse: Refusal = malformedRequest): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw malformedRequest(error instanceof Error ? error.message : String(error));
+    throw refuse(error instanceof Error ? error.message : String(error));
   }
 }
 
+/** daprd reports a bad save body with the decoder's text alone, other bodies with a prefix. */
 export function parseSaveBody(text: string): StateRequest[] {
-  const items = decode(saveBodySchema, parseJsonBody(text)) ?? [];
+  const items = decode(saveBodySchema, parseJsonBody(text, malformedSaveBody), malformedSaveBody) ?? [];
   return items.map(toStateRequest);
 }
 
@@ -74,17 +78,19 @@ export function parseBulkGetBody(text: string): BulkGetBody {
 export function parseTransactionBody(text: string): TransactionBody {
   const body = decode(transactionBodySchema, parseJsonBody(text));
   return {
-    operations: (body.operations ?? []).map(({ operation, request }) => ({
-      operation: operation ?? '',
-      request: toStateRequest(decode(stateRequestSchema, request ?? {})),
-    })),
+    operations: (body.operations ?? []).map(({ operation, request }) => ({ operation: operation ?? '', request })),
     metadata: body.metadata ?? {},
   };
 }
 
-function decode<T>(schema: z.ZodType<T>, json: unknown): T {
+/** One transaction operation's `request`. */
+export function parseStateRequest(request: unknown): StateRequest {
+  return toStateRequest(decode(stateRequestSchema, request ?? {}));
+}
+
+function decode<T>(schema: z.ZodType<T>, json: unknown, refuse: Refusal = malformedRequest): T {
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw malformedRequest(z.prettifyError(parsed.error));
+  if (!parsed.success) throw refuse(z.prettifyError(parsed.error));
   return parsed.data;
 }
 

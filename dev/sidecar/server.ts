@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ApiError, malformedRequest, routeNotFound } from './api-errors.js';
+import { ApiError, bodyReadFailed, noRoute } from './api-errors.js';
 import type { StateBackend } from './backend.js';
 import type { ComponentSpec } from './components.js';
 import { keyMapperFor } from './key-prefix.js';
@@ -8,9 +8,13 @@ import { MemoryBackend } from './memory-backend.js';
 import { MemoryPostgresBackend } from './memory-postgres-backend.js';
 import { PostgresBackend, postgresSettings } from './postgres-backend.js';
 import { RedisBackend, redisSettings } from './redis-backend.js';
-import { StateApi, type Reply, type StateCall, type Store } from './state-api.js';
+import { routeParam, routeSegments } from './route-path.js';
+import { RuntimeApi } from './runtime-api.js';
+import { traceHeaders } from './trace-headers.js';
+import { BodyTooLarge, bodyOf, MAX_BODY_BYTES, StateApi, type Reply, type StateCall, type Store } from './state-api.js';
 
 export { loadStateComponents } from './components.js';
+export { COMPONENTS_CONTRIB_VERSION, DAPRD_VERSION } from './daprd-release.js';
 export type { ComponentSpec } from './components.js';
 
 export interface BackendContext {
@@ -49,8 +53,6 @@ export interface Sidecar {
   close(): Promise<void>;
 }
 
-const RUNTIME_VERSION = 'local-stand-in';
-
 /** In memory, each component with its own semantics (an unknown type gets Redis semantics). */
 export const memoryBackends: BackendFactory = (component, { now }) =>
   component.type === 'state.postgresql' ? new MemoryPostgresBackend({ now }) : new MemoryBackend({ now });
@@ -63,7 +65,7 @@ export const realBackends: BackendFactory = (component) => {
   throw new Error(`component ${component.name}: ${component.type} ${component.version} is not served by the stand-in`);
 };
 
-/** Starts the stand-in for daprd's HTTP API (state, metadata, healthz) on `/v1.0`. */
+/** Starts the stand-in for daprd's HTTP API (state, state query, metadata, healthz), as daprd 1.16.4 answers it. */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const stores = await buildStores(options);
   const journal = new CallJournal();
@@ -127,13 +129,15 @@ async function closeSidecar(server: Server, stores: ReadonlyMap<string, Store>):
 
 class Router {
   readonly #state: StateApi;
+  readonly #runtime: RuntimeApi;
 
   constructor(
-    private readonly appId: string,
-    private readonly stores: ReadonlyMap<string, Store>,
+    appId: string,
+    stores: ReadonlyMap<string, Store>,
     private readonly journal: CallJournal,
   ) {
-    this.#state = new StateApi(stores);
+    this.#state = new StateApi(stores, appId);
+    this.#runtime = new RuntimeApi(appId, stores);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -150,64 +154,62 @@ class Router {
     } catch (error) {
       reply = errorReply(error);
     }
-    res.writeHead(reply.status, reply.headers);
+    // Go refuses an undecodable path before daprd's tracing sees the request.
+    const path = decodedPath(req.url ?? '/');
+    res.writeHead(reply.status, { ...reply.headers, ...(path === undefined ? {} : traceHeaders(path, req.headers)) });
     res.end(reply.body);
   }
 
+  /** daprd's routes for the APIs the stand-in serves; anything else gets daprd's fallback answer. */
   async #route(req: IncomingMessage): Promise<Reply> {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://sidecar');
-    const [version, area, ...rest] = url.pathname.split('/').slice(1).map(decodeSegment);
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const segments = routeSegments(queryAt === -1 ? target : target.slice(0, queryAt));
+    // Go's server refuses a malformed escape before any route sees it.
+    if (segments === undefined) return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '400 Bad Request' };
+    const query = new URL(target, 'http://sidecar').searchParams;
+    const [version, area, ...rest] = segments;
     const isWrite = method === 'POST' || method === 'PUT';
+    const readBody = () => readRequestBody(req);
 
-    if (version === 'v1.0' && method === 'GET') {
-      if (area === 'healthz' && (rest.length === 0 || (rest.length === 1 && rest[0] === 'outbound'))) {
-        return { status: 204 };
-      }
-      if (area === 'metadata' && rest.length === 0) return this.#metadata();
+    if (version === 'v1.0' && area === 'healthz' && method === 'GET') {
+      if (rest.length === 0) return this.#runtime.healthz(query);
+      if (rest.length === 1 && rest[0] === 'outbound') return { status: 204 };
     }
-    if (version === 'v1.0' && area === 'state') {
-      const [store, key, ...extra] = rest;
-      const call: StateCall = { store: store ?? '', query: url.searchParams, readBody: () => readBody(req) };
-      if (store && key === undefined && isWrite) return this.#state.save(call);
-      if (store && key && extra.length === 0) {
-        // As in daprd's router, `bulk` and `transaction` are only special for POST/PUT.
-        if (key === 'bulk' && isWrite) return this.#state.bulkGet(call);
-        if (key === 'transaction' && isWrite) return this.#state.transaction(call);
-        if (method === 'GET') return this.#state.get(call, key);
-        if (method === 'DELETE') return this.#state.delete(call, key, singleHeader(req.headers['if-match']));
-      }
+    if (version === 'v1.0' && area === 'metadata') {
+      if (rest.length === 0 && method === 'GET') return this.#runtime.metadata();
+      if (rest.length === 1 && method === 'PUT') return this.#runtime.setMetadata(routeParam(rest[0] ?? ''), await bodyOf(readBody, bodyReadFailed));
     }
-    throw routeNotFound(method, url.pathname);
-  }
-
-  #metadata(): Reply {
-    const components = [...this.stores.values()].map(({ component, backend }) => ({
-      name: component.name,
-      type: component.type,
-      version: component.version,
-      capabilities: [...backend.capabilities],
-    }));
-    const body = {
-      id: this.appId,
-      runtimeVersion: RUNTIME_VERSION,
-      enabledFeatures: [],
-      actors: [],
-      components,
-      extended: { daprRuntimeVersion: RUNTIME_VERSION },
-      subscriptions: [],
-      httpEndpoints: [],
-      actorRuntime: { runtimeStatus: 'DISABLED', activeActors: [], hostReady: false, placement: '' },
-    };
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    if (area === 'state' && (version === 'v1.0' || version === 'v1.0-alpha1')) {
+      const [storeSegment, keySegment, ...extra] = rest;
+      if (storeSegment === undefined || extra.length > 0) throw noRoute();
+      const call: StateCall = { store: routeParam(storeSegment), query, readBody };
+      if (version === 'v1.0-alpha1') {
+        if (keySegment === 'query' && isWrite) return this.#state.query(call);
+        throw noRoute();
+      }
+      if (keySegment === undefined) {
+        if (isWrite) return this.#state.save(call);
+        throw noRoute();
+      }
+      // As in daprd's router, `bulk` and `transaction` are only special for POST/PUT.
+      if (keySegment === 'bulk' && isWrite) return this.#state.bulkGet(call);
+      if (keySegment === 'transaction' && isWrite) return this.#state.transaction(call);
+      const key = routeParam(keySegment);
+      if (method === 'GET') return this.#state.get(call, key);
+      if (method === 'DELETE') return this.#state.delete(call, key, singleHeader(req.headers['if-match']));
+    }
+    throw noRoute();
   }
 }
 
-function decodeSegment(segment: string): string {
+/** The path as Go decodes it (`r.URL.Path`); `undefined` when it cannot be decoded. */
+function decodedPath(target: string): string | undefined {
   try {
-    return decodeURIComponent(segment);
+    return decodeURIComponent(target.split('?')[0] ?? '');
   } catch {
-    throw malformedRequest(`invalid URL path segment: ${segment}`);
+    return undefined;
   }
 }
 
@@ -215,11 +217,16 @@ function singleHeader(value: string | string[] | undefined): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** Reads the whole body, but keeps no more than daprd would accept (the rest is drained and dropped). */
+function readRequestBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }

@@ -23,6 +23,12 @@ describe('POST /v1.0/state/{store}/bulk', () => {
     expect(await read(await postJson(h.url('/state/statestore/bulk'), { keys: [] }))).toMatchObject({ status: 200, body: [] });
   });
 
+  it('ends the JSON document with a newline and names its content type, as Go\'s encoder does', async () => {
+    const response = await postJson(h.url('/state/statestore/bulk'), { keys: [uniqueKey('bulk-newline')] });
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.text()).toMatch(/^\[\{"key":"bulk-newline-[^"]+"\}\]\n$/);
+  });
+
   it('rejects a malformed body with 400 ERR_MALFORMED_REQUEST', async () => {
     const { status, body } = await read(await postRaw(h.url('/state/statestore/bulk'), '{"keys": "a"}'));
     expect(status).toBe(400);
@@ -51,14 +57,23 @@ describe('POST /v1.0/state/{store}/transaction', () => {
     expect((await get(removed)).status).toBe(204);
   });
 
-  it('does not apply query metadata to the operations (daprd keeps it at transaction level)', async () => {
-    const key = uniqueKey('tx-query-ttl');
+  it('copies URL metadata into every operation, over the operation\'s own (daprd 1.14.5 and later)', async () => {
+    const [plain, ownTtl, deleted] = [uniqueKey('tx-query-ttl'), uniqueKey('tx-query-own'), uniqueKey('tx-query-del')];
+    await save([{ key: deleted, value: 'old' }]);
     const response = await postJson(h.url('/state/statestore/transaction?metadata.ttlInSeconds=10'), {
-      operations: [{ operation: 'upsert', request: { key, value: 'no ttl' } }],
+      operations: [
+        { operation: 'upsert', request: { key: plain, value: 'inherits' } },
+        { operation: 'upsert', request: { key: ownTtl, value: 'overridden', metadata: { ttlInSeconds: '1000' } } },
+        { operation: 'delete', request: { key: deleted } },
+      ],
     });
     expect(response.status).toBe(204);
-    h.clock.advanceSeconds(11);
-    expect(await get(key)).toMatchObject({ status: 200, body: 'no ttl' });
+    expect((await get(deleted)).status).toBe(204);
+    h.clock.advanceSeconds(9);
+    expect(await get(plain)).toMatchObject({ status: 200, body: 'inherits' });
+    h.clock.advanceSeconds(2);
+    expect((await get(plain)).status).toBe(204);
+    expect((await get(ownTtl)).status).toBe(204);
   });
 
   it('answers 500 ERR_STATE_TRANSACTION for a stale ETag, without rolling back the other operations', async () => {

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadStateComponents, type Sidecar, type SidecarOptions, startSidecar } from '../../dev/sidecar/server.js';
+import { DAPRD_VERSION, loadStateComponents, type Sidecar, type SidecarOptions, startSidecar } from '../../dev/sidecar/server.js';
 import { missing } from '../support/services.js';
 import { componentsDir } from '../support/stack.js';
 import { read, uniqueKey } from './helpers.js';
 
 /**
  * One behaviour suite for the stand-in's state API, run against every backend. Where Dapr's two
- * components differ, the expectation names the flavour; everything else must be the same.
+ * components differ, the expectation names the flavour; everything else must be the same. The
+ * expectations are daprd 1.16.4's (see dev/sidecar/daprd-release.ts), and they include the
+ * state, metadata and health cases of the Dapr JavaScript SDK's own end-to-end tests, restated here.
  * Time is real here (Redis EXPIRE, PostgreSQL now()), so TTL checks wait a little over a second.
  */
 interface Target {
@@ -29,8 +31,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformance: $name', (target) => {
   let sidecar: Sidecar;
   const url = (path = '') => `${sidecar.url}/v1.0/state/${target.store}${path}`;
-  const post = (path: string, body: unknown) =>
-    fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const postTo = (address: string, body: unknown) =>
+    fetch(address, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) => postTo(url(path), body);
   const save = (items: unknown[]) => post('', items);
   const get = async (key: string) => read(await fetch(url(`/${key}`)));
   const del = (key: string, etag?: string) => fetch(url(`/${key}`), { method: 'DELETE', headers: etag ? { 'if-match': etag } : {} });
@@ -194,7 +197,101 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
     expect((await get(key)).body).toBe(2);
   });
 
-  it('rejects a key containing || with 400', async () => {
-    expect((await save([{ key: 'a||b', value: 1 }])).status).toBe(400);
+  it.concurrent(`${redisOr('writes', 'refuses (409)')} a first-write save with an ETag and a TTL on an absent key${redisOr(', which then expires', '')}`, async ({ expect }) => {
+    const key = uniqueKey('etag-ttl-absent');
+    const etag = redisOr('1234', '00000000-0000-4000-8000-000000000000');
+    const item = { key, value: 'v', etag, options: { concurrency: 'first-write', consistency: 'strong' }, metadata: { hello: 'world', ttlInSeconds: '1' } };
+    expect((await save([item])).status).toBe(redisOr(204, 409));
+    expect((await get(key)).status).toBe(redisOr(200, 204));
+    await sleep(2100);
+    expect((await get(key)).status).toBe(204);
+  });
+
+  it.concurrent('lets URL metadata on a save win over every item\'s own', async ({ expect }) => {
+    const [own, none] = [uniqueKey('save-query-own'), uniqueKey('save-query-none')];
+    const response = await post('?metadata.ttlInSeconds=60', [{ key: own, value: 1, metadata: { ttlInSeconds: '1' } }, { key: none, value: 2 }]);
+    expect(response.status).toBe(204);
+    await sleep(2100);
+    expect((await get(own)).body).toBe(1);
+    expect((await get(none)).body).toBe(2);
+  });
+
+  it.concurrent('copies URL metadata on a transaction into every operation, over the operation\'s own', async ({ expect }) => {
+    const [plain, own] = [uniqueKey('tx-query-plain'), uniqueKey('tx-query-own')];
+    const response = await post('/transaction?metadata.ttlInSeconds=1', {
+      operations: [
+        { operation: 'upsert', request: { key: plain, value: 1 } },
+        { operation: 'upsert', request: { key: own, value: 2, metadata: { ttlInSeconds: '60' } } },
+      ],
+    });
+    expect(response.status).toBe(204);
+    await sleep(2100);
+    expect((await get(plain)).status).toBe(204);
+    expect((await get(own)).status).toBe(204);
+  });
+
+  it.concurrent('keeps a transaction\'s body metadata at transaction level: it sets no TTL on the operations', async ({ expect }) => {
+    const key = uniqueKey('tx-body-meta');
+    const response = await post('/transaction', { operations: [{ operation: 'upsert', request: { key, value: 1 } }], metadata: { ttlInSeconds: '1' } });
+    expect(response.status).toBe(204);
+    await sleep(2100);
+    expect((await get(key)).body).toBe(1);
+  });
+
+  it('rejects a key containing || with 400 and daprd\'s illegal-key details', async () => {
+    const { status, body } = await read(await save([{ key: 'a||b', value: 1 }]));
+    expect(status).toBe(400);
+    expect(body).toMatchObject({
+      errorCode: 'ERR_MALFORMED_REQUEST',
+      details: [{ field_violations: [{ field: 'a||b' }] }, { resource_name: target.store }, { reason: 'DAPR_STATE_ILLEGAL_KEY' }],
+    });
+  });
+
+  it('saves several items in one call, each readable on its own', async () => {
+    const keys = [uniqueKey('many-1'), uniqueKey('many-2'), uniqueKey('many-3')];
+    expect((await save(keys.map((key, i) => ({ key, value: `value-${i}` })))).status).toBe(204);
+    expect(await Promise.all(keys.map(async (key) => (await get(key)).body))).toEqual(['value-0', 'value-1', 'value-2']);
+  });
+
+  it(`answers the query API with 500 ${redisOr('ERR_STATE_QUERY (no RedisJSON)', 'ERR_STATE_STORE_NOT_SUPPORTED (no query support)')}`, async () => {
+    const query = { filter: { EQ: { state: 'WA' } }, sort: [{ key: 'state', order: 'DESC' }], page: { limit: 10 } };
+    const { status, body } = await read(await postTo(`${sidecar.url}/v1.0-alpha1/state/${target.store}/query`, query));
+    expect(status).toBe(500);
+    const resource = { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', description: '', owner: '', resource_name: target.store, resource_type: 'state' };
+    const info = (reason: string) => ({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: null, reason });
+    expect(body).toEqual(
+      redisOr(
+        {
+          errorCode: 'ERR_STATE_QUERY',
+          message: `state store ${target.store} query failed: redis-json server support is required for query capability`,
+          details: [resource, info('DAPR_STATE_QUERY_FAILED')],
+        },
+        {
+          errorCode: 'ERR_STATE_STORE_NOT_SUPPORTED',
+          message: 'state store does not support querying',
+          details: [resource, info('DAPR_STATE_QUERYING_NOT_SUPPORTED')],
+        },
+      ),
+    );
+  });
+
+  it('answers 400 ERR_STATE_STORE_NOT_FOUND with the app id for a store the app does not have', async () => {
+    const { status, body } = await read(await fetch(`${sidecar.url}/v1.0/state/${target.store}-missing/k`));
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ errorCode: 'ERR_STATE_STORE_NOT_FOUND', details: [{ metadata: { appID: 'state-api' } }] });
+  });
+
+  it(`reports the store in /v1.0/metadata with its capabilities, daprd ${DAPRD_VERSION}, and custom values`, async () => {
+    expect((await fetch(`${sidecar.url}/v1.0/metadata/conformance`, { method: 'PUT', body: target.name })).status).toBe(204);
+    const { status, body } = await read(await fetch(`${sidecar.url}/v1.0/metadata`));
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ id: 'state-api', runtimeVersion: DAPRD_VERSION, extended: { conformance: target.name } });
+    const components = (body as { components: Array<{ name: string; capabilities: string[] }> }).components;
+    expect(components.find((c) => c.name === target.store)?.capabilities).toEqual(['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR']);
+  });
+
+  it('answers 204 on /v1.0/healthz and /v1.0/healthz/outbound', async () => {
+    expect((await fetch(`${sidecar.url}/v1.0/healthz`)).status).toBe(204);
+    expect((await fetch(`${sidecar.url}/v1.0/healthz/outbound`)).status).toBe(204);
   });
 });

@@ -94,9 +94,22 @@ describe('the real DaprClient (HTTP) against the stand-in', () => {
     ).rejects.toThrow(/"status":400/);
   });
 
-  it('reads the sidecar metadata', async () => {
+  it('reads the sidecar metadata, with each store\'s capabilities and a value it set itself', async () => {
+    await client.metadata.set('sdk-key', 'set by the SDK');
     const metadata = await client.metadata.get();
     expect(metadata.id).toBe('test-app');
     expect(metadata.components.map((c) => c.name)).toEqual(['statestore', 'statestore-durable']);
+    expect(metadata.components[0]?.capabilities).toEqual(expect.arrayContaining(['ETAG', 'TRANSACTIONAL', 'ACTOR']));
+    expect(metadata.extended['sdk-key']).toBe('set by the SDK');
+  });
+
+  it('finds the sidecar healthy', async () => {
+    expect(await client.health.isHealthy()).toBe(true);
+  });
+
+  it('gets a 500 from the query API, as daprd gives for stores that cannot query', async () => {
+    await expect(client.state.query(STORE, { filter: { EQ: { state: 'WA' } }, sort: [], page: { limit: 10 } })).rejects.toThrow(
+      /"status":500/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../../dev/sidecar/state-api.js';
 import { APP_ID, postJson, postRaw, read, uniqueKey, useHarness } from './helpers.js';
 
 const h = useHarness();
@@ -51,10 +52,10 @@ describe('POST /v1.0/state/{store}', () => {
     expect((await read(await fetch(h.url(`/state/statestore/${key}`)))).body).toBe(7);
   });
 
-  it('rejects malformed JSON with 400 ERR_MALFORMED_REQUEST', async () => {
+  it('rejects malformed JSON with 400 ERR_MALFORMED_REQUEST, reporting the decoder\'s text without prefix', async () => {
     const { status, body } = await read(await postRaw(h.url('/state/statestore'), '[{"key":'));
     expect(status).toBe(400);
-    expect(body).toMatchObject({ errorCode: 'ERR_MALFORMED_REQUEST' });
+    expect(body).toMatchObject({ errorCode: 'ERR_MALFORMED_REQUEST', message: expect.not.stringMatching(/^failed deserializing/) });
   });
 
   it('rejects a body that is not an array of state items with 400', async () => {
@@ -95,14 +96,25 @@ describe('DELETE /v1.0/state/{store}/{key}', () => {
 
 describe('keys containing ||', () => {
   const bad = 'a||b';
-  const expectInvalidKey = async (response: Response): Promise<void> => {
-    expect(await read(response)).toMatchObject({
-      status: 400,
-      body: { errorCode: 'ERR_MALFORMED_REQUEST', message: `input key/keyPrefix '${bad}' can't contain '||'` },
-    });
+  const message = `api error: code = InvalidArgument desc = input key/keyPrefix '${bad}' can't contain '||'`;
+  /** daprd's standardised error: the field violation names the key, except in a transaction (empty). */
+  const invalidKeyBody = (field: string) => ({
+    errorCode: 'ERR_MALFORMED_REQUEST',
+    message,
+    details: [
+      {
+        '@type': 'type.googleapis.com/google.rpc.BadRequest',
+        field_violations: [{ ...(field ? { field } : {}), description: message }],
+      },
+      { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', description: '', owner: '', resource_name: 'statestore', resource_type: 'state' },
+      { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: null, reason: 'DAPR_STATE_ILLEGAL_KEY' },
+    ],
+  });
+  const expectInvalidKey = async (response: Response, field = bad): Promise<void> => {
+    expect(await read(response)).toMatchObject({ status: 400, body: invalidKeyBody(field) });
   };
 
-  it('are rejected on get, save, delete, bulk get and transaction', async () => {
+  it('are rejected on get, save, delete, bulk get and transaction, with daprd\'s error details', async () => {
     await expectInvalidKey(await fetch(h.url(`/state/statestore/${encodeURIComponent(bad)}`)));
     await expectInvalidKey(await postJson(h.url('/state/statestore'), [{ key: bad, value: 1 }]));
     await expectInvalidKey(await fetch(h.url(`/state/statestore/${encodeURIComponent(bad)}`), { method: 'DELETE' }));
@@ -111,6 +123,7 @@ describe('keys containing ||', () => {
       await postJson(h.url('/state/statestore/transaction'), {
         operations: [{ operation: 'upsert', request: { key: bad, value: 1 } }],
       }),
+      '',
     );
     expect(h.backends.get('statestore')?.storedKeys().some((k) => k.includes(bad))).toBe(false);
   });
@@ -120,16 +133,73 @@ describe('an unknown store', () => {
   const expectNotFound = async (response: Response): Promise<void> => {
     expect(await read(response)).toMatchObject({
       status: 400,
-      body: { errorCode: 'ERR_STATE_STORE_NOT_FOUND', message: 'state store nope is not found' },
+      body: {
+        errorCode: 'ERR_STATE_STORE_NOT_FOUND',
+        message: 'state store nope is not found',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: { appID: APP_ID }, reason: 'DAPR_STATE_NOT_FOUND' }],
+      },
     });
   };
 
-  it('answers 400 ERR_STATE_STORE_NOT_FOUND on every state route', async () => {
+  it('answers 400 ERR_STATE_STORE_NOT_FOUND naming the app on every state route', async () => {
     await expectNotFound(await fetch(h.url('/state/nope/k')));
     await expectNotFound(await postJson(h.url('/state/nope'), [{ key: 'k', value: 1 }]));
     await expectNotFound(await fetch(h.url('/state/nope/k'), { method: 'DELETE' }));
     await expectNotFound(await postJson(h.url('/state/nope/bulk'), { keys: ['k'] }));
     await expectNotFound(await postJson(h.url('/state/nope/transaction'), { operations: [] }));
+  });
+
+  it('answers the query API without the app id, as daprd does', async () => {
+    const { status, body } = await read(await postJson(`${h.sidecar.url}/v1.0-alpha1/state/nope/query`, { filter: {} }));
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ errorCode: 'ERR_STATE_STORE_NOT_FOUND', details: [{ metadata: null, reason: 'DAPR_STATE_NOT_FOUND' }] });
+  });
+});
+
+describe('POST /v1.0-alpha1/state/{store}/query on a Redis-flavoured store', () => {
+  const queryUrl = () => `${h.sidecar.url}/v1.0-alpha1/state/statestore/query`;
+
+  it('answers 500 ERR_STATE_QUERY with the parse failure for a body that is not a query', async () => {
+    for (const body of ['{', '[]']) {
+      const answer = await read(await postRaw(queryUrl(), body));
+      expect(answer).toMatchObject({ status: 500, body: { errorCode: 'ERR_STATE_QUERY' } });
+      expect((answer.body as { message: string }).message).toMatch(/^state store statestore query failed: failed to parse JSON query body: /);
+    }
+  });
+
+  it('reaches the store for null (an empty query to Go) and fails there for want of RedisJSON', async () => {
+    expect(await read(await postRaw(queryUrl(), 'null'))).toMatchObject({
+      status: 500,
+      body: { message: 'state store statestore query failed: redis-json server support is required for query capability' },
+    });
+  });
+});
+
+describe('bodies over daprd\'s 4 MiB limit', () => {
+  const big = 'x'.repeat(MAX_BODY_BYTES);
+
+  it('are refused with 400 as each route reports a failed read, and nothing is written', async () => {
+    const key = uniqueKey('too-big');
+    expect(await read(await postJson(h.url('/state/statestore'), [{ key, value: big }]))).toMatchObject({
+      status: 400,
+      body: { errorCode: 'ERR_MALFORMED_REQUEST', message: 'stream too large' },
+    });
+    expect((await fetch(h.url(`/state/statestore/${key}`))).status).toBe(204);
+    expect(await read(await postJson(h.url('/state/statestore/transaction'), { operations: [], pad: big }))).toMatchObject({
+      status: 400,
+      body: { errorCode: 'ERR_MALFORMED_REQUEST', message: 'failed deserializing HTTP body: stream too large' },
+    });
+    expect(await read(await fetch(h.url('/metadata/big'), { method: 'PUT', body: big + big }))).toMatchObject({
+      status: 400,
+      body: { errorCode: 'ERR_BODY_READ', message: 'failed to read request body: stream too large' },
+    });
+  });
+
+  it('are read whole up to the limit', async () => {
+    const key = uniqueKey('just-fits');
+    const value = 'y'.repeat(MAX_BODY_BYTES - 200);
+    expect((await postJson(h.url('/state/statestore'), [{ key, value }])).status).toBe(204);
+    expect((await read(await fetch(h.url(`/state/statestore/${key}`)))).body).toBe(value);
   });
 });
 
