@@ -70,6 +70,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const s = parsed.data;
+  if (s.DAPR_TIMEOUT_MS >= s.REQUEST_TIMEOUT_MS) {
+    // Otherwise every timeout is cut short by the request's budget, and a hung sidecar never opens the circuit.
+    throw new ConfigError([
+      `DAPR_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS (got ${s.DAPR_TIMEOUT_MS} and ${s.REQUEST_TIMEOUT_MS})`,
+    ]);
+  }
   return {
     authMode: s.AUTH_MODE,
     authClientId: s.AUTH_CLIENT_ID,

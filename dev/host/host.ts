@@ -137,6 +137,18 @@ function requestUrl(req: IncomingMessage, fallbackHost: string): URL | undefined
   }
 }
 
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/**
+ * Listening on loopback, the host answers only to loopback names: a web page on another origin
+ * that rebinds its DNS name to 127.0.0.1 could otherwise call this API in the developer's name
+ * (trusted-header mode, possibly on their real Redis and PostgreSQL). Like ASP.NET Core's host
+ * filtering, a refused name gets 400. Listening on another address, any valid name is served.
+ */
+function hostAllowed(listenHost: string, hostname: string): boolean {
+  return !LOOPBACK.test(listenHost) || LOOPBACK.test(hostname);
+}
+
 function describeError(error: unknown): string {
   return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
 }
@@ -190,7 +202,7 @@ async function invoke(
 
 async function handleRequest(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = requestUrl(req, ctx.listenHost);
-  if (!url) return sendEmpty(res, 400);
+  if (!url || !hostAllowed(ctx.listenHost, url.hostname)) return sendEmpty(res, 400);
   const lookup = lookupRoute(ctx.routes, url.pathname, (req.method ?? 'GET').toUpperCase());
   if (lookup.kind === 'not-found') return sendEmpty(res, 404);
   try {

@@ -155,6 +155,14 @@ describe('slow clients', () => {
 });
 
 describe('Host header', () => {
+  it('answers 400 to a name that is not loopback while listening on loopback (DNS rebinding)', async () => {
+    for (const value of ['example.com', 'attacker.example:7071', '10.0.0.1']) {
+      const { socket, closed } = await open();
+      socket.write(`GET /api/echo/1 HTTP/1.1\r\nHost: ${value}\r\nConnection: close\r\n\r\n`);
+      expect(statusLine(await closed)).toBe('HTTP/1.1 400 Bad Request');
+    }
+  });
+
   it.each(['a@b', 'user:pw@localhost', 'a b', 'a/b'])('answers 400 to Host: %s and keeps serving', async (value) => {
     const { socket, closed } = await open();
     socket.write(`GET /api/echo/1 HTTP/1.1\r\nHost: ${value}\r\nConnection: close\r\n\r\n`);
@@ -163,7 +171,7 @@ describe('Host header', () => {
   });
 
   it('serves a Host with a port, an IPv6 literal, or an empty one (as Kestrel does)', async () => {
-    for (const value of ['localhost:7071', '[::1]:80', 'example.com', '']) {
+    for (const value of ['localhost:7071', '[::1]:80', '127.0.0.1', '']) {
       const { socket, closed } = await open();
       socket.write(`GET /api/echo/1 HTTP/1.1\r\nHost: ${value}\r\nConnection: close\r\n\r\n`);
       expect(statusLine(await closed)).toBe('HTTP/1.1 200 OK');

@@ -35,7 +35,7 @@ let stack: Stack;
 
 beforeAll(async () => {
   // A long per-call timeout: a request held on purpose must not time out while the test looks at it.
-  stack = await startStack({ DAPR_TIMEOUT_MS: '20000' }, { createBackend: hooked });
+  stack = await startStack({ DAPR_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '30000' }, { createBackend: hooked });
 });
 
 afterAll(async () => {
