@@ -69,8 +69,20 @@ export async function buildDeps(config: Config, logger: Logger = createLogger(co
 
 // Parsed when the function files load, so a bad setting stops the app at startup, naming the setting.
 const processConfig = loadConfig();
-// Before any invocation: the handler's spans and the state calls' traceparent need the provider.
-await startTelemetry({ connectionString: processConfig.telemetry.connectionString });
+/**
+ * Started when the function files load, but not awaited there (its SDK is a large import): the
+ * handler awaits it before an invocation's first span. A telemetry start that fails is logged and
+ * leaves the app serving without telemetry.
+ */
+const telemetryStarted = startTelemetry({ connectionString: processConfig.telemetry.connectionString }).then(
+  () => undefined,
+  (error: unknown) => createLogger(processConfig.logLevel).error({ err: error }, 'telemetry did not start; serving without it'),
+);
+
+/** Resolves once OpenTelemetry is registered for the process (at once after the first time). */
+export function whenTelemetryStarted(): Promise<void> {
+  return telemetryStarted;
+}
 let processDeps: Promise<Deps> | undefined;
 
 /** The process-wide dependency graph, built on first use and never replaced. */

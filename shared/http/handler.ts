@@ -1,6 +1,6 @@
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import { getDeps, type Deps } from '../deps.js';
+import { getDeps, whenTelemetryStarted, type Deps } from '../deps.js';
 import { errorResponse, Unavailable, type JsonResponse } from '../errors.js';
 import { userParamsSchema } from '../schemas.js';
 import { createLogger, invocationLogger, type Logger } from '../logger.js';
@@ -63,7 +63,10 @@ export function httpHandler(
   body: FunctionBody,
   loadDeps: () => Promise<Deps> = getDeps,
 ): (request: HttpRequest, invocation: InvocationContext) => Promise<JsonResponse> {
-  return (request, invocation) => traceInvocation(request, invocation, () => handle(request, invocation));
+  return async (request, invocation) => {
+    await whenTelemetryStarted();
+    return traceInvocation(request, invocation, () => handle(request, invocation));
+  };
 
   async function handle(request: HttpRequest, invocation: InvocationContext): Promise<JsonResponse> {
     const started = performance.now();

@@ -1,4 +1,4 @@
-import { AlwaysOffSampler, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 export interface TelemetryOptions {
   /** `APPLICATIONINSIGHTS_CONNECTION_STRING`: when set, spans and logs go to Application Insights. */
@@ -36,6 +36,8 @@ async function register({ connectionString, spanProcessors = [] }: TelemetryOpti
     new AzureFunctionsInstrumentationESM().registerAzFunc(azFunc);
     return 'application-insights';
   }
+  // Imported here, not at module load: function files load without it (see shared/deps.ts).
+  const { AlwaysOffSampler, NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
   const recording = spanProcessors.length > 0;
   const provider = new NodeTracerProvider({
     spanProcessors,
