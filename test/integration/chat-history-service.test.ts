@@ -217,6 +217,25 @@ describe('chat history service, several messages in one append', () => {
   });
 });
 
+describe('chat history service, an id derived from an idempotency key', () => {
+  const stores = useStores();
+  const service = () => createChatHistoryService({ store: stores.hot, clock: { now: () => Date.now() }, settings });
+
+  it('names a message sent without an id, so a re-run with the same derived id adds nothing', async () => {
+    const user = uniqueId('u');
+    const first = await service().append(user, { role: 'user', content: 'once' }, log, 'derived-1');
+    expect(first).toMatchObject({ created: true, count: 1, message: { id: 'derived-1' } });
+    const rerun = await service().append(user, { role: 'user', content: 'once' }, log, 'derived-1');
+    expect(rerun).toMatchObject({ created: false, count: 1, message: { id: 'derived-1' } });
+  });
+
+  it('leaves a message’s own id alone', async () => {
+    const user = uniqueId('u');
+    const appended = await service().append(user, { role: 'user', content: 'mine', id: 'own-id' }, log, 'derived-2');
+    expect(appended.message.id).toBe('own-id');
+  });
+});
+
 describe('chat history service, a burst of appends for one user', () => {
   const stores = useStores();
 
