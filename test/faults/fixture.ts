@@ -1,9 +1,8 @@
 import { expect } from 'vitest';
 import { type ComponentSpec, loadStateComponents } from '../../dev/sidecar/server.js';
 import { type CallResult, call } from '../support/http.js';
-import { freePort, hasRedisServerBinary, PrivateRedis } from '../support/redis-server.js';
+import { freePort, PrivateRedis } from '../support/redis-server.js';
 import { PrivateDatabase } from '../support/private-database.js';
-import { missing } from '../support/services.js';
 import { componentsDir, type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -24,14 +23,6 @@ export const FAULT_SETTINGS = {
 export const SLACK_MS = 1500;
 /** How long after a server is back a route must work again: the circuit's half-open delay, the stand-in's reconnect (≤ 1 s) and a margin. */
 export const RECOVERY_BOUND_MS = FAULT_SETTINGS.STATE_BREAKER_HALF_OPEN_MS + 1000 + 3000;
-
-/** True when the suite must be skipped here (loudly); under CI=true it never is. */
-export function faultSuiteMissing(): boolean {
-  if (missing('postgres')) return true;
-  if (hasRedisServerBinary() || process.env.CI === 'true') return false;
-  console.warn('\n⚠️  SKIPPING the fault suite: no redis-server binary (apt-get install redis-server).\n');
-  return true;
-}
 
 export interface FaultStack extends Stack {
   redis: PrivateRedis;
