@@ -10,13 +10,9 @@ app.http('chat-append', {
   handler: httpHandler(async (ctx) => {
     const userId = ctx.pathUser();
     const input = await ctx.body(appendMessageSchema);
-    return idempotent(ctx, { operation: 'chat-append', userId, request: input }, async (messageId) => {
-      // Without an id of its own, the message takes the key's: a re-run after an unknown outcome stores no copy.
-      const { message, count, created } = await ctx.deps.chat.history.append(
-        userId,
-        input.id === undefined && messageId !== undefined ? { ...input, id: messageId } : input,
-        ctx.log,
-      );
+    // Without an id of its own, the message takes the one derived from the key (see append()).
+    return idempotent(ctx, { operation: 'chat-append', userId, request: input }, async (derivedId) => {
+      const { message, count, created } = await ctx.deps.chat.history.append(userId, input, ctx.log, derivedId);
       return { status: created ? 201 : 200, body: { message, count } };
     });
   }),

@@ -65,7 +65,11 @@ export interface HistoryPage {
 export interface ChatHistoryService {
   /** The store the history lives in, for callers that read its key together with their own. */
   readonly store: StateStore;
-  append(userId: string, input: AppendMessageInput, log: Logger): Promise<AppendResult>;
+  /**
+   * `fallbackId` (e.g. derived from an Idempotency-Key) names a message sent without an id of its
+   * own, so a re-run after an unknown outcome finds it instead of storing a copy.
+   */
+  append(userId: string, input: AppendMessageInput, log: Logger, fallbackId?: string): Promise<AppendResult>;
   /** Appends several messages (e.g. a question and its answer) with one compare-and-set write. */
   appendMany(userId: string, inputs: readonly AppendMessageInput[], log: Logger, options?: AppendOptions): Promise<AppendManyResult>;
   /** Whether a message with this id is in the live window (`read`: as in AppendOptions, no I/O then). */
@@ -218,8 +222,8 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
   return {
     store,
 
-    async append(userId, input, log) {
-      const [draft] = draftsOf([input]);
+    async append(userId, input, log, fallbackId) {
+      const [draft] = draftsOf([input.id === undefined && fallbackId !== undefined ? { ...input, id: fallbackId } : input]);
       if (!draft) throw new Error('no draft for one input');
       return new Promise<AppendResult>((resolve, reject) => {
         const entry: Waiting = { draft, log, deadline: currentDeadline(), resolve: ({ message, count, created }) => resolve({ message, count, created }), reject };

@@ -3,18 +3,16 @@ import { type BackendFactory, loadStateComponents, memoryBackends, realBackends,
 import { type HostProcess, spawnHostProcess } from '../support/host-process.js';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
-import { freePort, hasRedisServerBinary, PrivateRedis } from '../support/redis-server.js';
+import { freePort, PrivateRedis } from '../support/redis-server.js';
+import { missing } from '../support/services.js';
 import { componentsDir } from '../support/stack.js';
-
-const inCi = process.env.CI === 'true';
-if (!hasRedisServerBinary() && !inCi) console.warn('\n⚠️  SKIPPING the cache-recovery fault test: no redis-server binary.\n');
 
 /**
  * The cache store (a private redis-server) hangs with SIGSTOP while one app instance changes a
  * task list; another instance, which had the old list cached, must show the change within 10 s of
  * the store's recovery (docs/http-api.md, Tasks), not when the old entry's TTL runs out.
  */
-describe.skipIf(!hasRedisServerBinary() && !inCi)('tasks after the cache store hung (private Redis, SIGSTOP)', () => {
+describe.skipIf(missing('redis-server'))('tasks after the cache store hung (private Redis, SIGSTOP)', () => {
   let redis: PrivateRedis;
   let sidecar: Sidecar;
   let writer: HostProcess;

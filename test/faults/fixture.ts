@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { expect } from 'vitest';
 import { type ComponentSpec, loadStateComponents } from '../../dev/sidecar/server.js';
 import { type CallResult, call } from '../support/http.js';
-import { freePort, hasRedisServerBinary, PrivateRedis } from '../support/redis-server.js';
-import { missing } from '../support/services.js';
+import { freePort, PrivateRedis } from '../support/redis-server.js';
+import { PrivateDatabase } from '../support/private-database.js';
 import { componentsDir, type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -26,60 +24,6 @@ export const SLACK_MS = 1500;
 /** How long after a server is back a route must work again: the circuit's half-open delay, the stand-in's reconnect (≤ 1 s) and a margin. */
 export const RECOVERY_BOUND_MS = FAULT_SETTINGS.STATE_BREAKER_HALF_OPEN_MS + 1000 + 3000;
 
-/** True when the suite must be skipped here (loudly); under CI=true it never is. */
-export function faultSuiteMissing(): boolean {
-  if (missing('postgres')) return true;
-  if (hasRedisServerBinary() || process.env.CI === 'true') return false;
-  console.warn('\n⚠️  SKIPPING the fault suite: no redis-server binary (apt-get install redis-server).\n');
-  return true;
-}
-
-/** A database of our own on the shared PostgreSQL server, dropped at the end. */
-export class PrivateDatabase {
-  readonly name = `fault_${randomBytes(6).toString('hex')}`;
-  #locks: pg.Client[] = [];
-
-  get connectionString(): string {
-    return `host=127.0.0.1 user=postgres port=5432 database=${this.name} sslmode=disable`;
-  }
-
-  async create(): Promise<void> {
-    await withAdmin((admin) => admin.query(`CREATE DATABASE ${this.name}`));
-  }
-
-  /**
-   * Takes an ACCESS EXCLUSIVE lock on the state table in an open transaction: every read and write
-   * of the store waits behind it. Returns the release (rollback).
-   */
-  async lockStateTable(): Promise<() => Promise<void>> {
-    const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: this.name });
-    await client.connect();
-    this.#locks.push(client);
-    await client.query('BEGIN');
-    await client.query('LOCK TABLE state IN ACCESS EXCLUSIVE MODE');
-    return async () => {
-      await client.query('ROLLBACK');
-      await client.end();
-      this.#locks = this.#locks.filter((c) => c !== client);
-    };
-  }
-
-  async drop(): Promise<void> {
-    for (const client of this.#locks) await client.end().catch(() => undefined);
-    await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`));
-  }
-}
-
-async function withAdmin<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.end();
-  }
-}
-
 export interface FaultStack extends Stack {
   redis: PrivateRedis;
   database: PrivateDatabase;
@@ -89,7 +33,7 @@ export interface FaultStack extends Stack {
 
 export async function startFaultStack(settings: Record<string, string> = {}): Promise<FaultStack> {
   const redis = new PrivateRedis(await freePort());
-  const database = new PrivateDatabase();
+  const database = new PrivateDatabase('fault');
   await redis.start();
   await database.create();
   const components: ComponentSpec[] = (await loadStateComponents(componentsDir)).map((c) => {

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
+import { missing } from '../support/services.js';
 import {
   expectUnavailable,
   FAULT_SETTINGS,
   type FaultStack,
-  faultSuiteMissing,
   RECOVERY_BOUND_MS,
   recoveryTime,
   startFaultStack,
   timedCall,
 } from './fixture.js';
 
-describe.skipIf(faultSuiteMissing())('faults: the PostgreSQL behind statestore-durable', () => {
+describe.skipIf(missing('postgres', 'redis-server'))('faults: the PostgreSQL behind statestore-durable', () => {
   let world: FaultStack;
 
   beforeAll(async () => {

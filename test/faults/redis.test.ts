@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
+import { missing } from '../support/services.js';
 import {
   expectNoInternalError,
   expectUnavailable,
   FAULT_SETTINGS,
   type FaultStack,
-  faultSuiteMissing,
   RECOVERY_BOUND_MS,
   recoveryTime,
   startFaultStack,
   timedCall,
 } from './fixture.js';
 
-describe.skipIf(faultSuiteMissing())('faults: the Redis behind statestore', () => {
+describe.skipIf(missing('postgres', 'redis-server'))('faults: the Redis behind statestore', () => {
   let world: FaultStack;
 
   beforeAll(async () => {

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendFactory, memoryBackends, realBackends } from '../../dev/sidecar/server.js';
 import { taskListDocumentSchema } from '../../shared/tasks/task-schemas.js';
 import { call, type CallResult } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
+import { PrivateDatabase } from '../support/private-database.js';
 import { missing } from '../support/services.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -15,36 +15,23 @@ import { startStack, type Stack } from '../support/stack.js';
  * have been answered 201, or 503 with `"outcome": "unknown"`; and no 201 may be missing.
  */
 describe.skipIf(missing('postgres'))('task creates during a PostgreSQL table lock (private database)', () => {
-  const database = `tasks_fault_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const connection = { host: '127.0.0.1', port: 5432, user: 'postgres' };
-  let admin: pg.Client;
+  const database = new PrivateDatabase('tasks_fault');
   let db: pg.Client;
   let stack: Stack;
 
   beforeAll(async () => {
-    admin = new pg.Client({ ...connection, database: 'postgres' });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
+    await database.create();
     const privateDatabase: BackendFactory = (component, context) =>
       component.type === 'state.postgresql'
-        ? realBackends(
-            {
-              ...component,
-              metadata: { ...component.metadata, connectionString: `host=127.0.0.1 user=postgres port=5432 database=${database} sslmode=disable` },
-            },
-            context,
-          )
+        ? realBackends({ ...component, metadata: { ...component.metadata, connectionString: database.connectionString } }, context)
         : memoryBackends(component, context);
     stack = await startStack({ DAPR_TIMEOUT_MS: '1000', STATE_BREAKER_THRESHOLD: '1000' }, { createBackend: privateDatabase });
-    db = new pg.Client({ ...connection, database });
-    await db.connect();
+    db = await database.connect();
   }, 60_000);
 
   afterAll(async () => {
     await stack?.close();
-    await db?.end();
-    await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin?.end();
+    await database.drop();
   });
 
   const create = (user: string, title: string) => call('POST', `${stack.api}/users/${user}/tasks`, { user, body: { title } });
@@ -58,18 +45,15 @@ describe.skipIf(missing('postgres'))('task creates during a PostgreSQL table loc
     expect((await create(uniqueId('warm'), 'table exists')).status).toBe(201);
     const users = Array.from({ length: 4 }, () => uniqueId('u'));
 
-    await db.query('BEGIN');
-    await db.query('LOCK TABLE state IN EXCLUSIVE MODE');
+    const release = await database.lockStateTable('EXCLUSIVE');
     let answers: CallResult[];
     try {
       answers = await Promise.all(users.map((user) => create(user, 'during the lock')));
     } finally {
-      await db.query('ROLLBACK');
+      await release();
     }
     // A barrier: this lock is granted only after every write queued behind the first one has run.
-    await db.query('BEGIN');
-    await db.query('LOCK TABLE state IN EXCLUSIVE MODE');
-    await db.query('COMMIT');
+    await (await database.lockStateTable('EXCLUSIVE'))();
 
     expect(answers.some((answer) => answer.status !== 201)).toBe(true); // the lock did hold writes up
     for (const [i, user] of users.entries()) {

@@ -6,7 +6,7 @@ import { createLogger } from '../../shared/logger.js';
 import { remainingMs, runWithDeadline } from '../../shared/state/deadline.js';
 import type { StateStore } from '../../shared/state/port.js';
 import { uniqueId } from '../support/ids.js';
-import { useStores } from '../support/stores.js';
+import { countingSaves, useStores } from '../support/stores.js';
 
 const log = createLogger('silent');
 const settings = { maxMessages: 50, ttlSeconds: 600 };
@@ -200,15 +200,8 @@ describe('chat history service, several messages in one append', () => {
 
   it('writes them with one save, and re-sending them adds nothing', async () => {
     const user = uniqueId('u');
-    let saves = 0;
-    const counting: StateStore = {
-      ...stores.hot,
-      save(key, value, options) {
-        saves += 1;
-        return stores.hot.save(key, value, options);
-      },
-    };
-    const service = createChatHistoryService({ store: counting, clock: { now: () => Date.now() }, settings });
+    const counting = countingSaves(stores.hot);
+    const service = createChatHistoryService({ store: counting.store, clock: { now: () => Date.now() }, settings });
     const pair = [
       { role: 'user' as const, content: 'question', id: 'q-1' },
       { role: 'assistant' as const, content: 'answer', id: 'a-1' },
@@ -216,11 +209,30 @@ describe('chat history service, several messages in one append', () => {
     const first = await service.appendMany(user, pair, log);
     expect(first.messages.map((m) => m.created)).toEqual([true, true]);
     expect(first.count).toBe(2);
-    expect(saves).toBe(1);
+    expect(counting.saves()).toBe(1);
     const again = await service.appendMany(user, pair, log);
     expect(again.messages.map((m) => m.created)).toEqual([false, false]);
-    expect(saves).toBe(1);
+    expect(counting.saves()).toBe(1);
     expect((await service.list(user, { limit: 50 })).messages.map((m) => m.id)).toEqual(['q-1', 'a-1']);
+  });
+});
+
+describe('chat history service, an id derived from an idempotency key', () => {
+  const stores = useStores();
+  const service = () => createChatHistoryService({ store: stores.hot, clock: { now: () => Date.now() }, settings });
+
+  it('names a message sent without an id, so a re-run with the same derived id adds nothing', async () => {
+    const user = uniqueId('u');
+    const first = await service().append(user, { role: 'user', content: 'once' }, log, 'derived-1');
+    expect(first).toMatchObject({ created: true, count: 1, message: { id: 'derived-1' } });
+    const rerun = await service().append(user, { role: 'user', content: 'once' }, log, 'derived-1');
+    expect(rerun).toMatchObject({ created: false, count: 1, message: { id: 'derived-1' } });
+  });
+
+  it('leaves a message’s own id alone', async () => {
+    const user = uniqueId('u');
+    const appended = await service().append(user, { role: 'user', content: 'mine', id: 'own-id' }, log, 'derived-2');
+    expect(appended.message.id).toBe('own-id');
   });
 });
 
@@ -229,20 +241,13 @@ describe('chat history service, a burst of appends for one user', () => {
 
   it('writes 100 concurrent appends in a few saves, answering each with its own count', async () => {
     const user = uniqueId('u');
-    let saves = 0;
-    const counting: StateStore = {
-      ...stores.hot,
-      save(key, value, options) {
-        saves += 1;
-        return stores.hot.save(key, value, options);
-      },
-    };
-    const service = createChatHistoryService({ store: counting, clock: { now: () => Date.now() }, settings: { maxMessages: 100, ttlSeconds: 600 } });
+    const counting = countingSaves(stores.hot);
+    const service = createChatHistoryService({ store: counting.store, clock: { now: () => Date.now() }, settings: { maxMessages: 100, ttlSeconds: 600 } });
     const sent = Array.from({ length: 100 }, (_, i) => `burst-${i}`);
     const results = await Promise.all(sent.map((id) => service.append(user, { role: 'user', content: `${id} ${'x'.repeat(2000)}`, id }, log)));
     expect(results.every((r) => r.created)).toBe(true);
     expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(sent.map((_, i) => i + 1));
-    expect(saves).toBeLessThan(10);
+    expect(counting.saves()).toBeLessThan(10);
     const stored = await service.list(user, { limit: 50, before: undefined });
     expect(stored.messages.at(-1)?.id).toBe(results.find((r) => r.count === 100)?.message.id);
     const all = (await stores.hot.get(historyKey(user)))?.value as { messages: Array<{ id: string }> };

@@ -4,9 +4,9 @@ import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStateComponents, type Sidecar, startSidecar } from '../../dev/sidecar/server.js';
+import { PrivateDatabase } from '../support/private-database.js';
 import { missing } from '../support/services.js';
 import { componentsDir, projectRoot } from '../support/stack.js';
 
@@ -16,13 +16,11 @@ import { componentsDir, projectRoot } from '../support/stack.js';
  * and package.json, in a folder of its own. No TypeScript, no tsx, no dev/ tools.
  */
 const run = promisify(execFile);
-const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 describe.skipIf(missing('postgres'))('the chat migration CLI in the runtime layout (no dev dependencies)', () => {
   let layout: string;
   let sidecar: Sidecar;
-  let admin: pg.Client;
-  const database = `migrate_image_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const database = new PrivateDatabase('migrate_image');
   const inLayout = (command: string, args: string[], env: Record<string, string> = {}) =>
     run(command, args, { cwd: layout, env: { ...process.env, NODE_ENV: 'production', ...env }, timeout: 60_000 });
 
@@ -39,11 +37,8 @@ describe.skipIf(missing('postgres'))('the chat migration CLI in the runtime layo
     ]);
     await rm(join(layout, 'dist/dev'), { recursive: true, force: true }); // as the Dockerfile does
 
-    admin = new pg.Client({ connectionString: ADMIN });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    const source = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${database}` });
-    await source.connect();
+    await database.create();
+    const source = await database.connect();
     try {
       await source.query('CREATE TABLE chat_messages (id text, user_id text, role text, content text, created_at timestamptz)');
       await source.query(
@@ -58,8 +53,7 @@ describe.skipIf(missing('postgres'))('the chat migration CLI in the runtime layo
 
   afterAll(async () => {
     await sidecar?.close();
-    await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin?.end();
+    await database.drop();
     if (layout) await rm(layout, { recursive: true, force: true });
   });
 
@@ -84,7 +78,7 @@ describe.skipIf(missing('postgres'))('the chat migration CLI in the runtime layo
     sidecar.journal.reset();
     const { stdout } = await inLayout(
       process.execPath,
-      ['dist/scripts/migrate-chat.js', '--source', `postgres://postgres@127.0.0.1:5432/${database}`, '--dry-run'],
+      ['dist/scripts/migrate-chat.js', '--source', database.url, '--dry-run'],
       { DAPR_HOST: '127.0.0.1', DAPR_HTTP_PORT: String(sidecar.port), LOG_LEVEL: 'info' },
     );
     const summary = stdout

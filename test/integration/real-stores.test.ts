@@ -6,7 +6,7 @@ import { type ComponentSpec, loadStateComponents, type Sidecar, startSidecar } f
 import { spawnHostProcess } from '../support/host-process.js';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
-import { freePort, hasRedisServerBinary, PrivateRedis } from '../support/redis-server.js';
+import { freePort, PrivateRedis } from '../support/redis-server.js';
 import { missing } from '../support/services.js';
 import { componentsDir, startStack, type Stack } from '../support/stack.js';
 
@@ -99,7 +99,7 @@ describe.skipIf(missing('redis', 'postgres'))('the app on real Redis and Postgre
   });
 });
 
-describe.skipIf(missing('postgres') || !hasRedisServerBinary())('the app when Redis stops and comes back', () => {
+describe.skipIf(missing('postgres', 'redis-server'))('the app when Redis stops and comes back', () => {
   let privateRedis: PrivateRedis;
   let stack: Stack;
 

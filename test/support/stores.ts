@@ -50,3 +50,18 @@ function started<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('the stores start in beforeAll');
   return value;
 }
+
+/** `store`, counting its saves: for tests that check how many writes an operation takes. */
+export function countingSaves(store: StateStore): { store: StateStore; saves(): number } {
+  let saves = 0;
+  return {
+    store: {
+      ...store,
+      save(key, value, options) {
+        saves += 1;
+        return store.save(key, value, options);
+      },
+    },
+    saves: () => saves,
+  };
+}
