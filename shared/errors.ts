@@ -107,7 +107,7 @@ export class Unavailable extends AppError {
 /** What the caller sees for a 503: which store failed is logged, never sent. */
 const UNAVAILABLE_MESSAGE = 'A backing service is unavailable. Retry later.';
 const OUTCOME_UNKNOWN_MESSAGE =
-  'A backing service did not answer, so the change may or may not have been applied. Retry with the same Idempotency-Key.';
+  'A backing service did not answer, so the change may or may not have been applied; read it back, or retry with the same Idempotency-Key where the operation takes one.';
 const INTERNAL_MESSAGE = 'An internal error occurred.';
 
 /**

@@ -155,7 +155,9 @@ resource app 'Microsoft.App/containerApps@2026-01-01' = {
   }
 }
 
-// Microsoft Entra ID in front of every route but /api/health. Bearer tokens for the API's
+// Microsoft Entra ID in front of every route but the anonymous ones: the health probe and the API
+// reference (page, its script, the OpenAPI document), which functions/docs.ts, docs-script.ts and
+// openapi.ts serve without sign-in. Exact paths, one per route. Bearer tokens for the API's
 // registration are validated by the platform, which then injects x-ms-client-principal. Validating
 // tokens needs no client secret.
 resource auth 'Microsoft.App/containerApps/authConfigs@2025-07-01' = if (authEnabled) {
@@ -167,7 +169,12 @@ resource auth 'Microsoft.App/containerApps/authConfigs@2025-07-01' = if (authEna
     }
     globalValidation: {
       unauthenticatedClientAction: 'Return401'
-      excludedPaths: ['/api/health']
+      excludedPaths: [
+        '/api/health'
+        '/api/docs'
+        '/api/docs/scalar.js'
+        '/api/openapi.json'
+      ]
     }
     identityProviders: {
       azureActiveDirectory: {

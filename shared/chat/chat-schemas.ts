@@ -12,7 +12,8 @@ export const roleSchema = z.enum(['user', 'assistant', 'system']);
 export const CHAT_MESSAGE_MAX_BYTES = 64 * 1024;
 /**
  * The most a stored history document may take as JSON. The window keeps the newest messages that
- * fit (at least 8 of the largest, all 50 of ordinary ones): an append then parses, copies and sends
+ * fit (history-window.ts: 7 of the largest, 64 KiB each; all 50 when each takes at most 10,479
+ * bytes): an append then parses, copies and sends
  * at most 512 KiB, whatever a caller sends, far below daprd's 4 MB request limit and Redis's
  * value limit, and cheap enough in CPU that one user's appends cannot starve others.
  */

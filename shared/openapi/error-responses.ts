@@ -21,6 +21,9 @@ export const ERROR_CODES = {
 
 export type ErrorStatus = keyof typeof ERROR_CODES;
 
+/** FUNCTIONS_REQUEST_BODY_SIZE_LIMIT as local.settings.example.json and infra/app/api.bicep set it. */
+export const HOST_BODY_LIMIT_BYTES = 266_240;
+
 const allCodes = Object.values(ERROR_CODES).flat() as [string, ...string[]];
 
 export const correlationIdHeader = z.string().meta({
@@ -44,7 +47,8 @@ export const errorSchema = z
         .optional()
         .meta({ description: 'One entry per invalid field (validation_failed only).' }),
       outcome: z.literal('unknown').optional().meta({
-        description: 'Only on a 503 for a write: the write may or may not have been applied. Retry with the same Idempotency-Key.',
+        description:
+          "Only on a 503 for a write: the write may or may not have been applied. After a POST sent with an Idempotency-Key, retry with the same key; PUT, PATCH and DELETE take no key: read the resource back first. Each operation's 503 says which applies.",
       }),
     }),
     correlationId: z.string(),
@@ -68,7 +72,7 @@ export const errorResponses = {
   400: {
     ...base(
       400,
-      'The request is not valid: a field, an id, a query parameter, the JSON itself (also when nested deeper than 32 levels), or an unknown paging cursor. Nothing was changed.',
+      'The request is not valid: a field, an id, a query parameter, a malformed `If-Match` or `Idempotency-Key` header, the JSON itself (also when nested deeper than 32 levels), or an unknown paging cursor. Nothing was changed. (A malformed `Host` header is refused by the Functions host itself: 400 with an empty body and no `x-correlation-id`.)',
       {
         code: 'validation_failed',
         message: 'The request is not valid.',
@@ -113,10 +117,15 @@ export const errorResponses = {
     id: 'PreconditionFailed',
   },
   413: {
-    ...base(413, 'The request body is over its limit (256 KiB unless the operation says less).', {
-      code: 'payload_too_large',
-      message: 'The request body must be at most 256 KiB.',
-    }),
+    ...base(
+      413,
+      `The request body is over its limit (256 KiB unless the operation says less). A body over the Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (${HOST_BODY_LIMIT_BYTES} bytes) is refused by the host before the app sees it: 413 with an empty body and no \`x-correlation-id\`.`,
+      {
+        code: 'payload_too_large',
+        message: 'The request body must be at most 256 KiB.',
+      },
+    ),
+    headers: z.object({ 'x-correlation-id': correlationIdHeader.optional() }),
     id: 'PayloadTooLarge',
   },
   415: {
@@ -147,6 +156,27 @@ export const errorResponses = {
     id: 'Unavailable',
   },
 } satisfies Record<ErrorStatus, ZodOpenApiResponseObject>;
+
+/**
+ * The Functions host's own answer to a client too slow to send its request (headers, or a body
+ * below Kestrel's minimum rate; README "The local host next to the Azure Functions host"). No
+ * function runs: no body, no correlation id.
+ */
+export const hostTimeoutResponse = {
+  description:
+    'Answered by the Functions host, not the app: the client took too long to send its request headers or body. Empty body, no `x-correlation-id`; nothing was changed.',
+  id: 'RequestTimeout',
+} satisfies ZodOpenApiResponseObject;
+
+/** An operation's 503: for a write, what to do when `error.outcome` is `unknown` depends on whether it takes an Idempotency-Key. */
+export function unavailableResponse(write: boolean, takesIdempotencyKey: boolean): ZodOpenApiResponseObject {
+  if (!write) return errorResponses[503];
+  const { id: _shared, ...response } = errorResponses[503];
+  const advice = takesIdempotencyKey
+    ? 'With `outcome: unknown`, retry with the same `Idempotency-Key`: the retry answers the first result, or makes it, never a second one.'
+    : 'With `outcome: unknown`, read the resource back before sending the request again (this operation takes no `Idempotency-Key`).';
+  return { ...response, description: `${response.description} ${advice}` };
+}
 
 /** An operation's own variant of an error response, with extra headers (e.g. x-cache on a cached 404). */
 export function errorResponseWithHeaders(status: ErrorStatus, headers: z.ZodObject): ZodOpenApiResponseObject {

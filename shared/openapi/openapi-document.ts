@@ -1,7 +1,17 @@
 import { z } from 'zod';
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import { MAX_BODY_BYTES } from '../http/request.js';
-import { correlationIdHeader, ERROR_CODES, type ErrorStatus, errorResponses, errorSchema, retryAfterHeader } from './error-responses.js';
+import {
+  correlationIdHeader,
+  ERROR_CODES,
+  type ErrorStatus,
+  errorResponses,
+  errorSchema,
+  HOST_BODY_LIMIT_BYTES,
+  hostTimeoutResponse,
+  retryAfterHeader,
+  unavailableResponse,
+} from './error-responses.js';
 import { type OperationSpec, operations, TAGS } from './operations.js';
 import { CHAT_HISTORY_MAX_BYTES, CHAT_MESSAGE_MAX_BYTES, chatMessageSchema } from '../chat/chat-schemas.js';
 import { taskSchema } from '../tasks/task-schemas.js';
@@ -33,13 +43,17 @@ const INTRO = `Expiring state for chatbots and task apps over Dapr state stores.
 
 **Identity.** In Azure (\`AUTH_MODE=platform\`), Container Apps authentication sits in front of the app: send \`Authorization: Bearer <token>\` for the API's Entra ID app registration; the platform validates it and hands the app the caller. Locally (\`npm start\`, \`AUTH_MODE=trusted-header\`) send \`x-user-id: <your id>\` (and \`x-user-roles: State.Admin\` to act as an admin). No identity → 401; another user's \`{userId}\` → 403 unless admin.
 
-**Requests.** JSON bodies (\`content-type: application/json\`, else 415), at most ${kib(MAX_BODY_BYTES)} (413, refused before the rest is read) and 32 levels deep (400). Ids match \`^[A-Za-z0-9_-]{1,128}$\` (session ids: 16–128 characters). A path or method no operation serves → 404. Every request is answered within REQUEST_TIMEOUT_MS (5 s).
+**Requests.** JSON bodies (\`content-type: application/json\`, else 415), at most ${kib(MAX_BODY_BYTES)} (413, refused before the rest is read) and 32 levels deep (400). Ids match \`^[A-Za-z0-9_-]{1,128}$\` (session ids: 16–128 characters). A path or method no operation serves → 404. Each request has a time budget of REQUEST_TIMEOUT_MS (5 s), counted once the app is loaded (a cold start's loading comes on top) and shared by every store call and retry; should anything still hang, the app answers 503 about 100 ms after the budget ends.
 
-**Errors** are \`{"error": {"code", "message", "details"?, "outcome"?}, "correlationId"}\` with the codes listed per status; every response carries \`x-correlation-id\`. A 503 always has \`Retry-After\`.
+**Errors** are \`{"error": {"code", "message", "details"?, "outcome"?}, "correlationId"}\` with the codes listed per status; every response a function produces carries \`x-correlation-id\`. The Functions host answers some requests itself, before any function runs, with an empty body and no correlation id: 404 (no such path or method), 408 (a client too slow to send its request), 413 (a body over ${HOST_BODY_LIMIT_BYTES} bytes) and 400 (a malformed \`Host\` header). A 503 always has \`Retry-After\`.
 
-**Retries.** Creating POSTs accept \`Idempotency-Key\`: the same key and body within 24 h replays the first answer. A 503 on a write means it did not happen, unless \`error.outcome\` is \`unknown\` (then retry with the same key). A 409 changed nothing and is safe to retry.
+**Retries.** Creating POSTs accept \`Idempotency-Key\`: the same key and body within 24 h replays the first answer. A 503 on a write means it did not happen, unless \`error.outcome\` is \`unknown\`: then it may or may not have been applied; retry with the same key where the operation takes one (the POSTs above), else (PUT, PATCH, DELETE) read the resource back first. A 409 changed nothing and is safe to retry.
 
 **Limits.** Chat history: the newest CHAT_HISTORY_MAX_MESSAGES (50) messages that fit in ${kib(CHAT_HISTORY_MAX_BYTES)} of JSON; one message at most ${kib(CHAT_MESSAGE_MAX_BYTES)} of JSON (larger → 400). Tasks: 500 and 1 MiB per user.`;
+
+function unavailableFor(spec: OperationSpec): ZodOpenApiResponseObject {
+  return unavailableResponse(spec.method !== 'get', spec.headers?.shape['Idempotency-Key'] !== undefined);
+}
 
 function toOperation(spec: OperationSpec): ZodOpenApiOperationObject {
   const errors = ([...spec.errors, 500, 503] as ErrorStatus[]).filter((status) => !spec.responses[status]);
@@ -59,7 +73,8 @@ function toOperation(spec: OperationSpec): ZodOpenApiOperationObject {
       : {}),
     responses: {
       ...Object.fromEntries(Object.entries(spec.responses).map(([status, response]) => [status, response])),
-      ...Object.fromEntries(errors.map((status) => [String(status), errorResponses[status]])),
+      ...Object.fromEntries(errors.map((status) => [String(status), status === 503 ? unavailableFor(spec) : errorResponses[status]])),
+      408: hostTimeoutResponse,
     },
   };
 }

@@ -283,7 +283,11 @@ export const operations: OperationSpec[] = [
     tag: 'Tasks',
     pathParams: taskPath,
     headers: z.object({
-      'If-Match': ifMatchSchema.meta({ description: 'The version last seen, as its ETag (`"3"`), or `*`.', example: '"1"' }),
+      'If-Match': ifMatchSchema.meta({
+        description:
+          'RFC 9110: `*`, or a comma-separated list of entity-tags such as `"3"` or `"3", "4"`, compared strongly with the task\'s `etag`. The change applies only when one tag names the current version: a stale tag → 412, and a weak tag (`W/"3"`) never matches → 412. `*` matches any existing task (no task → 404). A value that is not `*` or an entity-tag list → 400.',
+        example: '"1"',
+      }),
     }),
     body: { schema: updateTaskSchema, example: { completed: true } },
     responses: {

@@ -202,6 +202,12 @@ describe('ingress and authentication', () => {
     expect(at(auth?.body, 'properties.identityProviders.azureActiveDirectory.enabled')?.text).toBe('true');
     expect(at(auth?.body, 'properties.identityProviders.azureActiveDirectory.registration.clientId')).toBeDefined();
   });
+
+  it('lets exactly the anonymous routes (health, API reference, OpenAPI document) through without sign-in', () => {
+    const auth = files.flatMap(resources).find((r) => r.type === 'Microsoft.App/containerApps/authConfigs');
+    const excluded = items(at(auth?.body, 'properties.globalValidation.excludedPaths')).map(literal);
+    expect(excluded.sort()).toEqual(['/api/docs', '/api/docs/scalar.js', '/api/health', '/api/openapi.json']);
+  });
 });
 
 describe('telemetry', () => {

@@ -64,8 +64,12 @@ describe('AUTH_MODE=platform without platform authentication (no AUTH_CLIENT_ID)
     expect(answer.status).toBe(401);
   });
 
-  it('still answers the anonymous health probe', async () => {
-    expect((await fetch(`${stack.api}/health`)).status).toBe(200);
+  it('still answers the anonymous health probe and the API reference', async () => {
+    for (const path of ['health', 'docs', 'docs/scalar.js', 'openapi.json']) {
+      const answer = await fetch(`${stack.api}/${path}`);
+      await answer.arrayBuffer();
+      expect(answer.status, path).toBe(200);
+    }
   });
 });
 

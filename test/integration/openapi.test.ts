@@ -1,8 +1,10 @@
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument, openApiJson } from '../../shared/openapi/openapi-document.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { projectRoot, startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 let document: any;
@@ -93,6 +95,7 @@ describe('GET /api/openapi.json', () => {
         'NotFound',
         'PayloadTooLarge',
         'PreconditionFailed',
+        'RequestTimeout',
         'Unauthenticated',
         'Unavailable',
         'UnsupportedMediaType',
@@ -103,6 +106,43 @@ describe('GET /api/openapi.json', () => {
     expect(error.properties.outcome).toMatchObject({ const: 'unknown' });
     expect(operation('createTask')?.op.responses['422']).toEqual({ $ref: '#/components/responses/IdempotencyKeyReused' });
     expect(operation('updateTask')?.op.responses['412']).toEqual({ $ref: '#/components/responses/PreconditionFailed' });
+  });
+
+  it("documents the host's own answers: 408 on every operation, and a 413 with no body or correlation id over the host limit", () => {
+    const settings = JSON.parse(readFileSync(resolve(projectRoot, 'local.settings.example.json'), 'utf8'));
+    const hostLimit = settings.Values.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT;
+    const responses = document.components.responses;
+    for (const { op } of operations()) expect(op.responses['408']).toEqual({ $ref: '#/components/responses/RequestTimeout' });
+    expect(responses.RequestTimeout.content).toBeUndefined();
+    expect(responses.PayloadTooLarge.description).toContain(`${hostLimit} bytes`);
+    expect(responses.PayloadTooLarge.description).toMatch(/empty body and no `x-correlation-id`/);
+    expect(responses.PayloadTooLarge.headers['x-correlation-id'].required).not.toBe(true);
+    expect(responses.BadRequest.description).toMatch(/`If-Match` or `Idempotency-Key` header/);
+    expect(document.info.description).toMatch(/408/);
+    expect(document.info.description).not.toMatch(/answered within REQUEST_TIMEOUT_MS/);
+  });
+
+  it('describes If-Match: the list syntax, weak tags and stale tags → 412, * on a missing task → 404, malformed → 400', () => {
+    const ifMatch = operation('updateTask')?.op.parameters.find((p: any) => p.name === 'If-Match');
+    expect(ifMatch.description).toMatch(/comma-separated list of entity-tags/);
+    expect(ifMatch.description).toMatch(/weak tag .* never matches → 412/);
+    expect(ifMatch.description).toMatch(/`\*` matches any existing task \(no task → 404\)/);
+    expect(ifMatch.description).toMatch(/→ 400/);
+  });
+
+  it('tells callers of an unknown-outcome 503 to reuse the Idempotency-Key only where the operation takes one', () => {
+    const unavailable = (id: string) => {
+      const response = operation(id)?.op.responses['503'];
+      return response.$ref ? document.components.responses.Unavailable : response;
+    };
+    for (const id of ['appendChatMessage', 'createTask', 'processChatMessage']) {
+      expect(unavailable(id).description).toMatch(/retry with the same `Idempotency-Key`/);
+    }
+    for (const id of ['updateTask', 'deleteTask', 'putProfile', 'putChatSession', 'deleteChatSession', 'clearChatMessages', 'putSession', 'deleteSession']) {
+      expect(unavailable(id).description).not.toMatch(/same `Idempotency-Key`/);
+      expect(unavailable(id).description).toMatch(/read the resource back/);
+    }
+    expect(document.components.responses.Unavailable.description).not.toMatch(/Idempotency-Key/);
   });
 
   it('shares schemas as components instead of inlining them', () => {
