@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
 const ZERO = /^0+$/;
@@ -17,10 +17,10 @@ export interface RpcTraceContext {
  */
 export function invocationTraceContext(headers: Record<string, string> | null | undefined): RpcTraceContext {
   const incoming = TRACEPARENT.exec(headers?.traceparent?.trim().toLowerCase() ?? '');
-  const traceId = incoming?.[1] && !ZERO.test(incoming[1]) ? incoming[1] : randomBytes(16).toString('hex');
+  const traceId = incoming?.[1] && !ZERO.test(incoming[1]) ? incoming[1] : randomHex();
   const flags = incoming?.[1] && !ZERO.test(incoming[1]) ? (incoming[2] ?? '01') : '01';
   return {
-    traceParent: `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`,
+    traceParent: `00-${traceId}-${randomHex().slice(0, 16)}-${flags}`,
     traceState: incoming ? (headers?.tracestate ?? '') : '',
     attributes: {},
   };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomHex } from '../random-hex.js';
 import type { IncomingHttpHeaders } from 'node:http';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -25,13 +25,6 @@ export function traceHeaders(path: string, request: IncomingHttpHeaders): Record
   return headers;
 }
 
-/**
- * 32 random hex digits. randomUUID draws from a cached entropy pool: a synchronous randomBytes per
- * answer made every call measurably slower, enough to push contended app tests past their deadlines.
- */
-function randomHex(): string {
-  return randomUUID().replaceAll('-', '');
-}
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
