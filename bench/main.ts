@@ -23,7 +23,9 @@ const seconds = benchSeconds();
 if (!(seconds > 0)) throw new Error(`BENCH_SECONDS must be a positive number, not '${process.env.BENCH_SECONDS}'`);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a whole number ≥ 1, not '${process.env.BENCH_ROUNDS}'`);
-const only = process.env.BENCH_ONLY?.split(',').map((key) => key.trim()).filter(Boolean);
+const only = process.env.BENCH_ONLY?.split(',')
+  .map((key) => key.trim())
+  .filter(Boolean);
 const selected = (key: string) => !only || only.includes(key);
 const cpuProfDir = process.env.BENCH_CPU_PROF;
 const COLD_STARTS = 3;

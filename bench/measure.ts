@@ -174,7 +174,8 @@ export function bestOf(rounds: ScenarioResult[]): ScenarioResult {
   const fastest = rest.reduce((best, r) => (r.rps > best.rps ? r : best), first);
   const sum = (pick: (r: ScenarioResult) => number) => rounds.reduce((total, r) => total + pick(r), 0);
   const unexpectedValues: Record<string, number> = {};
-  for (const r of rounds) for (const [value, n] of Object.entries(r.unexpectedValues)) unexpectedValues[value] = (unexpectedValues[value] ?? 0) + n;
+  for (const r of rounds)
+    for (const [value, n] of Object.entries(r.unexpectedValues)) unexpectedValues[value] = (unexpectedValues[value] ?? 0) + n;
   const requests = sum((r) => r.requests);
   return {
     ...fastest,

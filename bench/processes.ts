@@ -36,7 +36,13 @@ export async function freePort(): Promise<number> {
  * `node <script> <args>` in the project folder. stdout goes nowhere (the host logs two lines per
  * request, the cost stays in its CPU time without the benchmark having to read them).
  */
-export function startNode(name: string, script: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []): BenchProcess {
+export function startNode(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+): BenchProcess {
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
     cwd: projectRoot,

@@ -53,7 +53,13 @@ const area = (url: string) => {
   if (pkg) return pkg[1] ?? path;
   if (path.startsWith('node:')) return 'node internals';
   if (!path) return '(V8: gc, idle, program, native)';
-  return path.replace(/^dist(-bench)?\//, '').split('/').slice(0, -1).join('/') || path;
+  return (
+    path
+      .replace(/^dist(-bench)?\//, '')
+      .split('/')
+      .slice(0, -1)
+      .join('/') || path
+  );
 };
 
 const byFunction = new Map<string, number>();

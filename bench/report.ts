@@ -92,14 +92,26 @@ function fixed(value: number, digits: number): string {
 /** The table, the targets (ok/MISS) and, as the last line, the JSON summary. Returns the missed targets. */
 export function printReport(facts: RunFacts, allowance: FailureAllowance): string[] {
   const { ratios, sdkCallCpu, ownCpu, ownHistoryCpu } = derive(facts);
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'app CPU ms/req', 'own CPU ms/req', 'sidecar CPU ms/req', 'sidecar calls/op', 'failed'];
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'app CPU ms/req',
+    'own CPU ms/req',
+    'sidecar CPU ms/req',
+    'sidecar calls/op',
+    'failed',
+  ];
   const rows = facts.scenarios.map((s) => [
     s.name,
     fixed(s.rps, 0),
     fixed(s.p50Ms, 2),
     fixed(s.p99Ms, 2),
     fixed(s.cpuMsPerRequest, 3),
-    s.key.startsWith('bare') || s.key.startsWith('sidecar') || s.key.includes('get-100') || s.key === 'function-noop' ? '' : fixed(ownCpu(s.key), 3),
+    s.key.startsWith('bare') || s.key.startsWith('sidecar') || s.key.includes('get-100') || s.key === 'function-noop'
+      ? ''
+      : fixed(ownCpu(s.key), 3),
     fixed(s.sidecarCpuMsPerRequest, 3),
     fixed(s.sidecarCallsPerOp, 2),
     String(s.failed),

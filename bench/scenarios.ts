@@ -137,7 +137,11 @@ export const httpScenarios: HttpScenario[] = [
     expectHeader: { name: 'x-cache', value: 'HIT' },
     setup: async (stack) => {
       for (let i = 0; i < TASKS_PER_USER; i += 1) {
-        await send(`${stack.api}/users/bench-tasks/tasks`, { method: 'POST', headers: asUser('bench-tasks', true), body: JSON.stringify({ title: `task ${i}` }) });
+        await send(`${stack.api}/users/bench-tasks/tasks`, {
+          method: 'POST',
+          headers: asUser('bench-tasks', true),
+          body: JSON.stringify({ title: `task ${i}` }),
+        });
       }
     },
     requests: (stack) => get(`${stack.api}/users/bench-tasks/tasks`, 'bench-tasks'),
@@ -159,9 +163,18 @@ export const httpScenarios: HttpScenario[] = [
       missUsers = Array.from({ length: users }, (_, i) => `bench-miss-${missRun}-${i}`);
       await sendMany(stack.api, users * TASKS_PER_USER, (n) => {
         const user = missUsers[n % users] ?? '';
-        return { method: 'POST', path: `/api/users/${user}/tasks`, headers: asUser(user, true), body: JSON.stringify({ title: `task ${n}` }) };
+        return {
+          method: 'POST',
+          path: `/api/users/${user}/tasks`,
+          headers: asUser(user, true),
+          body: JSON.stringify({ title: `task ${n}` }),
+        };
       });
-      await deleteKeys(stack, 'statestore', missUsers.map((user) => `cache:tasks:${user}`));
+      await deleteKeys(
+        stack,
+        'statestore',
+        missUsers.map((user) => `cache:tasks:${user}`),
+      );
     },
     requests: (stack) => {
       let n = 0;
@@ -246,7 +259,11 @@ function sessionId(sliding: boolean, i: number): string {
 export async function workflowCreateStepCalls(stack: Stack): Promise<number> {
   const user = `bench-flow-single-${Date.now()}`;
   const say = (text: string) =>
-    send(`${stack.api}/users/${user}/chat/process`, { method: 'POST', headers: asUser(user, true), body: JSON.stringify({ message: text }) });
+    send(`${stack.api}/users/${user}/chat/process`, {
+      method: 'POST',
+      headers: asUser(user, true),
+      body: JSON.stringify({ message: text }),
+    });
   await say('add a task');
   await say('Buy milk');
   await sidecarJournal(stack, true);

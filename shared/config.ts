@@ -17,8 +17,14 @@ export const settingsSchema = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(230_000).default(5000),
   STATE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
   STATE_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
-  STATE_STORE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('statestore'),
-  DURABLE_STATE_STORE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('statestore-durable'),
+  STATE_STORE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('statestore'),
+  DURABLE_STATE_STORE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('statestore-durable'),
   CHAT_HISTORY_MAX_MESSAGES: z.coerce.number().int().min(1).max(1000).default(50),
   CHAT_HISTORY_TTL_SECONDS: seconds(86_400),
   CHAT_SESSION_TTL_SECONDS: seconds(3600),
@@ -72,9 +78,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const s = parsed.data;
   if (s.DAPR_TIMEOUT_MS >= s.REQUEST_TIMEOUT_MS) {
     // Otherwise every timeout is cut short by the request's budget, and a hung sidecar never opens the circuit.
-    throw new ConfigError([
-      `DAPR_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS (got ${s.DAPR_TIMEOUT_MS} and ${s.REQUEST_TIMEOUT_MS})`,
-    ]);
+    throw new ConfigError([`DAPR_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS (got ${s.DAPR_TIMEOUT_MS} and ${s.REQUEST_TIMEOUT_MS})`]);
   }
   return {
     authMode: s.AUTH_MODE,

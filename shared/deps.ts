@@ -12,7 +12,6 @@ import type { StateStore } from './state/port.js';
 import { startTelemetry } from './telemetry/setup.js';
 import { tracedStateStore } from './telemetry/traced-store.js';
 
-
 /** Everything the services need, built once per process. Tests build their own. */
 export interface Deps {
   config: Config;

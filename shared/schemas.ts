@@ -8,11 +8,9 @@ export const userParamsSchema = z.object({ userId: idSchema });
 
 /** A JSON object whose serialized form is at most `maxBytes` (UTF-8). */
 export function boundedObject(maxBytes: number) {
-  return z
-    .record(z.string(), z.unknown())
-    .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= maxBytes, {
-      message: `must be at most ${maxBytes / 1024} KiB as JSON`,
-    });
+  return z.record(z.string(), z.unknown()).refine((value) => Buffer.byteLength(JSON.stringify(value)) <= maxBytes, {
+    message: `must be at most ${maxBytes / 1024} KiB as JSON`,
+  });
 }
 
 export const isoTimestamp = z.iso.datetime();

@@ -1,12 +1,5 @@
 import Module from 'node:module';
-import type {
-  FunctionCallback,
-  FunctionMetadata,
-  HookCallback,
-  ProgrammingModel,
-  RpcLogCategory,
-  RpcLogLevel,
-} from './core-types.js';
+import type { FunctionCallback, FunctionMetadata, HookCallback, ProgrammingModel, RpcLogCategory, RpcLogLevel } from './core-types.js';
 import { consoleLogger, type HostLogger, logAtLevel } from './log.js';
 
 export const coreModuleName = '@azure/functions-core';

@@ -9,13 +9,7 @@ import type { ProgrammingModel, RpcBindingInfo } from './core-types.js';
 import { invokeHttpFunction, runHooks, type InvocationEnvironment } from './invoke.js';
 import { consoleLogger, type HostLogger } from './log.js';
 import { requestBodySizeLimit } from './settings.js';
-import {
-  compareRoutePrecedence,
-  compileRoute,
-  fullRouteTemplate,
-  type CompiledRoute,
-  type RouteParams,
-} from './routes.js';
+import { compareRoutePrecedence, compileRoute, fullRouteTemplate, type CompiledRoute, type RouteParams } from './routes.js';
 import { PayloadTooLargeError, RequestAbortedError, readBody, sendEmpty, toHttpTriggerInput, writeHttpResponse } from './rpc-http.js';
 
 export interface HostOptions {
@@ -81,8 +75,7 @@ async function resolveFunctionFiles(patterns: string[]): Promise<string[]> {
 
 function toRouteEntry(registration: Registration, routePrefix: string, logger: HostLogger): RouteEntry | undefined {
   const { name, bindings } = registration.metadata;
-  const isTrigger = ([, binding]: [string, RpcBindingInfo]): boolean =>
-    binding.direction === 'in' && /Trigger$/i.test(binding.type ?? '');
+  const isTrigger = ([, binding]: [string, RpcBindingInfo]): boolean => binding.direction === 'in' && /Trigger$/i.test(binding.type ?? '');
   const [triggerBindingName, binding] = Object.entries(bindings).find(isTrigger) ?? [];
   if (!triggerBindingName || !binding || binding.type?.toLowerCase() !== 'httptrigger') {
     const type = binding?.type ?? 'missing';
@@ -173,13 +166,7 @@ type FoundRoute = Extract<RouteLookup, { kind: 'found' }>;
 
 const executingReason = 'This function was programmatically called via the host APIs.';
 
-async function invoke(
-  ctx: RequestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  found: FoundRoute
-): Promise<void> {
+async function invoke(ctx: RequestContext, req: IncomingMessage, res: ServerResponse, url: URL, found: FoundRoute): Promise<void> {
   const { env } = ctx;
   if (!env) throw new Error('No programming model was registered');
   const body = await readBody(req, ctx.bodyLimit);
@@ -289,7 +276,6 @@ export async function startHost(options: HostOptions): Promise<Host> {
     port,
     url: formatUrl(listenHost, port),
     functions: routes.map(({ name, route, methods }) => ({ name, route, methods })),
-    close: () =>
-      (closing ??= runHooks('appTerminate', { hookData: {}, appHookData }).finally(() => closeServer(server))),
+    close: () => (closing ??= runHooks('appTerminate', { hookData: {}, appHookData }).finally(() => closeServer(server))),
   };
 }

@@ -34,7 +34,7 @@ function createCoreContext(
   target: InvocationTarget,
   invocationId: string,
   input: HttpTriggerInput,
-  logger: HostLogger
+  logger: HostLogger,
 ): CoreInvocationContext {
   return {
     invocationId,
@@ -63,7 +63,7 @@ export async function invokeHttpFunction(
   env: InvocationEnvironment,
   target: InvocationTarget,
   invocationId: string,
-  input: HttpTriggerInput
+  input: HttpTriggerInput,
 ): Promise<RpcHttpData | null | undefined> {
   const coreCtx = createCoreContext(target, invocationId, input, env.logger);
   const model = await env.programmingModel.getInvocationModel(coreCtx);

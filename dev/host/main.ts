@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const functionFiles = values.functions ?? [await defaultFunctionsGlob()];
   const port = parsePort(values.port);
   applyLocalSettings(process.cwd());
-  const host = await listenOrExplain('--port', port, () => startHost({ port, host: values.host, functionFiles, routePrefix: routePrefixFromHostJson(process.cwd()) }));
+  const host = await listenOrExplain('--port', port, () =>
+    startHost({ port, host: values.host, functionFiles, routePrefix: routePrefixFromHostJson(process.cwd()) }),
+  );
   const base = values.host === '127.0.0.1' ? `http://localhost:${host.port}` : host.url;
   process.stdout.write(`${describeFunctions(host, base)}\n`);
   stopOnSignals('the host', () => host.close());

@@ -69,12 +69,7 @@ export interface HttpTriggerInput {
  * Shapes a request the way the Functions host sends it over RPC. `query` is left out on purpose:
  * the library then parses it from the URL, which keeps repeated keys (`getAll`) intact.
  */
-export function toHttpTriggerInput(
-  req: IncomingMessage,
-  url: URL,
-  body: Buffer,
-  params: RouteParams
-): HttpTriggerInput {
+export function toHttpTriggerInput(req: IncomingMessage, url: URL, body: Buffer, params: RouteParams): HttpTriggerInput {
   const headers = toRpcHeaders(req.headers);
   const http: RpcHttpData = {
     method: req.method ?? 'GET',

@@ -74,8 +74,7 @@ export const invalidKey = (store: string, field: string, detail: string): ApiErr
 };
 
 /** A body daprd could not read, on the routes that read it whole (query API, PUT metadata). */
-export const bodyReadFailed = (detail: string): ApiError =>
-  new ApiError(400, 'ERR_BODY_READ', `failed to read request body: ${detail}`);
+export const bodyReadFailed = (detail: string): ApiError => new ApiError(400, 'ERR_BODY_READ', `failed to read request body: ${detail}`);
 
 export const missingKey = (): ApiError => new ApiError(400, 'ERR_MALFORMED_REQUEST', '"key" is a required field');
 
@@ -112,8 +111,7 @@ export const queryFailed = (store: string, detail: string): ApiError =>
 export const noRoute = (): ApiError =>
   new ApiError(404, 'ERR_DIRECT_INVOKE', 'failed getting app id either from the URL path or the header dapr-app-id');
 
-export const healthAppIdMismatch = (): ApiError =>
-  new ApiError(500, 'ERR_HEALTH_APPID_NOT_MATCH', 'dapr app-id does not match');
+export const healthAppIdMismatch = (): ApiError => new ApiError(500, 'ERR_HEALTH_APPID_NOT_MATCH', 'dapr app-id does not match');
 
 /** How daprd's `stateErrorResponse` turns a store error into a status. */
 export function statusForStoreError({ kind }: StoreError, flavour: StoreFlavour): number {

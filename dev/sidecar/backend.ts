@@ -56,9 +56,7 @@ export interface DeleteOperation {
   options: StateOptions;
 }
 
-export type TransactionOperation =
-  | { operation: 'upsert'; request: SaveOperation }
-  | { operation: 'delete'; request: DeleteOperation };
+export type TransactionOperation = { operation: 'upsert'; request: SaveOperation } | { operation: 'delete'; request: DeleteOperation };
 
 export interface StoredState {
   /** JSON text. */

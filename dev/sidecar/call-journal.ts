@@ -77,14 +77,7 @@ function describe(method: string, url: string, traceparent: string | undefined):
   const [version, area, store, key] = path.split('/').slice(1);
   const base = { method, url, ...(traceparent ? { traceparent } : {}) };
   if (version === 'v1.0' && area === 'state' && store) {
-    const operation =
-      key === undefined
-        ? 'save'
-        : key === 'bulk' || key === 'transaction'
-          ? key
-          : method === 'DELETE'
-            ? 'delete'
-            : 'get';
+    const operation = key === undefined ? 'save' : key === 'bulk' || key === 'transaction' ? key : method === 'DELETE' ? 'delete' : 'get';
     return { ...base, operation, store };
   }
   if (version?.startsWith('v1.0') && area === 'state' && store) return { ...base, operation: 'query', store };

@@ -20,9 +20,7 @@ const componentDocumentSchema = z.object({
   spec: z.object({
     type: z.string().min(1),
     version: z.string().min(1),
-    metadata: z
-      .array(z.object({ name: z.string().min(1), value: metadataValueSchema.nullish() }))
-      .nullish(),
+    metadata: z.array(z.object({ name: z.string().min(1), value: metadataValueSchema.nullish() })).nullish(),
   }),
 });
 
@@ -77,9 +75,7 @@ function toComponent(file: string, document: unknown): ComponentSpec | undefined
     name: metadata.name,
     type: spec.type,
     version: spec.version,
-    metadata: Object.fromEntries(
-      (spec.metadata ?? []).map((item) => [item.name, item.value == null ? '' : String(item.value)]),
-    ),
+    metadata: Object.fromEntries((spec.metadata ?? []).map((item) => [item.name, item.value == null ? '' : String(item.value)])),
   };
 }
 

@@ -124,8 +124,7 @@ export class MemoryBackend implements StateBackend {
   /** The `setDefaultQuery` Lua script; `version` 0 means "no ETag". */
   #setScript(key: string, data: string, version: number, firstWrite: boolean): boolean {
     const existing = this.#live(key);
-    const allowed =
-      existing === undefined || existing.version === version || (!existing.firstWrite && version === 0);
+    const allowed = existing === undefined || existing.version === version || (!existing.firstWrite && version === 0);
     if (!allowed) return false;
     this.#entries.set(key, {
       data,
@@ -165,4 +164,3 @@ export class MemoryBackend implements StateBackend {
     return entry;
   }
 }
-

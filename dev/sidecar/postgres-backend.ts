@@ -185,7 +185,8 @@ export class PostgresBackend implements StateBackend {
         return result.rowCount === 1 ? ok : failure('etag-mismatch', etagMismatch('no row matched the key and ETag'));
       }
       // An upsert either way; first-write only replaces a row that has expired but is not yet cleaned up.
-      const onlyExpired = operation.options.concurrency === 'first-write' ? ' WHERE (t.expires_at IS NOT NULL AND t.expires_at < now())' : '';
+      const onlyExpired =
+        operation.options.concurrency === 'first-write' ? ' WHERE (t.expires_at IS NOT NULL AND t.expires_at < now())' : '';
       const result = await db.query(
         `INSERT INTO ${this.#table} AS t (key, value, etag, expires_at) VALUES ($1, $2, $3, ${expiresAt})
          ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = now(), etag = $3, expires_at = ${expiresAt}${onlyExpired}`,
@@ -221,7 +222,9 @@ export class PostgresBackend implements StateBackend {
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${this.settings.metadataTableName} (key text NOT NULL PRIMARY KEY, value text NOT NULL)`,
       );
-      const { rows } = await client.query<{ value: string }>(`SELECT value FROM ${this.settings.metadataTableName} WHERE key = $1`, [migrationKey]);
+      const { rows } = await client.query<{ value: string }>(`SELECT value FROM ${this.settings.metadataTableName} WHERE key = $1`, [
+        migrationKey,
+      ]);
       if (Number(rows[0]?.value ?? 0) < 1) {
         await client.query(`
           CREATE TABLE IF NOT EXISTS ${this.#table} (
@@ -282,7 +285,9 @@ export function poolConfig(connectionString: string): pg.PoolConfig {
     ...(fields.has('user') ? { user: fields.get('user') } : {}),
     ...(fields.has('password') ? { password: fields.get('password') } : {}),
     ...(fields.has('database') || fields.has('dbname') ? { database: fields.get('database') ?? fields.get('dbname') } : {}),
-    ...(sslmode === 'disable' || sslmode === 'prefer' || sslmode === 'allow' ? {} : { ssl: { rejectUnauthorized: sslmode.startsWith('verify') } }),
+    ...(sslmode === 'disable' || sslmode === 'prefer' || sslmode === 'allow'
+      ? {}
+      : { ssl: { rejectUnauthorized: sslmode.startsWith('verify') } }),
   };
 }
 

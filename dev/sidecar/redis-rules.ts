@@ -36,10 +36,7 @@ export function parseTtl(metadata: Metadata): StoreResult<number | undefined> {
   const raw = metadata.ttlInSeconds;
   if (raw === undefined || raw === '') return success(undefined);
   if (!INTEGER.test(raw)) {
-    return failure(
-      'store-failure',
-      `failed to parse ttl from metadata: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`,
-    );
+    return failure('store-failure', `failed to parse ttl from metadata: strconv.ParseInt: parsing ${JSON.stringify(raw)}: invalid syntax`);
   }
   return success(Number(raw));
 }
@@ -51,4 +48,3 @@ function hasEtag(etag: string | undefined): etag is string {
 export function deleteEtag(etag: string | undefined): string {
   return hasEtag(etag) ? etag : '0';
 }
-

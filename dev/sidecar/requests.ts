@@ -8,9 +8,7 @@ import { type ApiError, malformedRequest, malformedSaveBody } from './api-errors
 
 const metadataSchema = z.record(z.string(), z.string()).nullish();
 
-const optionsSchema = z
-  .object({ concurrency: z.string().nullish(), consistency: z.string().nullish() })
-  .nullish();
+const optionsSchema = z.object({ concurrency: z.string().nullish(), consistency: z.string().nullish() }).nullish();
 
 const stateRequestSchema = z.object({
   key: z.string().nullish(),

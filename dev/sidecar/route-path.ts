@@ -64,7 +64,11 @@ export function routeSegments(rawPath: string): string[] | undefined {
   const decoded = unescapeBytes(rawPath, false);
   if (decoded === undefined) return undefined;
   const escaped = isValidEncoded(rawPath) ? rawPath : escapePath(decoded);
-  return posix.normalize(`/${escaped}`).replace(/(.)\/$/, '$1').split('/').slice(1);
+  return posix
+    .normalize(`/${escaped}`)
+    .replace(/(.)\/$/, '$1')
+    .split('/')
+    .slice(1);
 }
 
 /** A route parameter as daprd hands it to the handler (`url.QueryUnescape`). */

@@ -179,7 +179,8 @@ class Router {
     }
     if (version === 'v1.0' && area === 'metadata') {
       if (rest.length === 0 && method === 'GET') return this.#runtime.metadata();
-      if (rest.length === 1 && method === 'PUT') return this.#runtime.setMetadata(routeParam(rest[0] ?? ''), await bodyOf(readBody, bodyReadFailed));
+      if (rest.length === 1 && method === 'PUT')
+        return this.#runtime.setMetadata(routeParam(rest[0] ?? ''), await bodyOf(readBody, bodyReadFailed));
     }
     if (area === 'state' && (version === 'v1.0' || version === 'v1.0-alpha1')) {
       const [storeSegment, keySegment, ...extra] = rest;
@@ -232,8 +233,7 @@ function readRequestBody(req: IncomingMessage): Promise<string> {
 }
 
 function errorReply(error: unknown): Reply {
-  const apiError =
-    error instanceof ApiError ? error : new ApiError(500, 'ERR_INTERNAL', 'internal error in the sidecar stand-in');
+  const apiError = error instanceof ApiError ? error : new ApiError(500, 'ERR_INTERNAL', 'internal error in the sidecar stand-in');
   if (!(error instanceof ApiError)) console.error('sidecar stand-in: unexpected error', error);
   return { status: apiError.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(apiError) };
 }

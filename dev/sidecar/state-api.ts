@@ -17,23 +17,10 @@ import {
   transactionFailed,
   unsupportedOperation,
 } from './api-errors.js';
-import type {
-  BulkGetItem,
-  Metadata,
-  SaveOperation,
-  StateBackend,
-  StoreError,
-  TransactionOperation,
-} from './backend.js';
+import type { BulkGetItem, Metadata, SaveOperation, StateBackend, StoreError, TransactionOperation } from './backend.js';
 import type { ComponentSpec } from './components.js';
 import type { KeyMapper } from './key-prefix.js';
-import {
-  parseBulkGetBody,
-  parseSaveBody,
-  parseStateRequest,
-  parseTransactionBody,
-  type StateRequest,
-} from './requests.js';
+import { parseBulkGetBody, parseSaveBody, parseStateRequest, parseTransactionBody, type StateRequest } from './requests.js';
 
 /** A configured state store: its component, the backend serving it and its key prefix. */
 export interface Store {
@@ -111,8 +98,9 @@ export class StateApi {
     });
 
     // daprd writes the items of one call in parallel: a failed item does not stop the others.
-    const errors = (await Promise.all(operations.map((op) => store.backend.save(op))))
-      .flatMap((result) => (result.ok ? [] : [result.error]));
+    const errors = (await Promise.all(operations.map((op) => store.backend.save(op)))).flatMap((result) =>
+      result.ok ? [] : [result.error],
+    );
     if (errors.length === 0) return EMPTY;
     const { status, message } = summarise(errors, store);
     throw saveFailed(call.store, status, message);

@@ -25,7 +25,6 @@ export function traceHeaders(path: string, request: IncomingHttpHeaders): Record
   return headers;
 }
 
-
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }

@@ -92,12 +92,20 @@ export interface PassStart {
  * completed pass, or an unfinished one whose table was re-created → a new pass over every user.
  */
 export function planPass(checkpoint: Checkpoint | null, settings: MigrationSettings): PassStart {
-  const fresh = { startedAt: new Date(settings.now()).toISOString(), counts: { ...ZERO }, scan: { oid: settings.oid, users: 0, fingerprint: '' } };
+  const fresh = {
+    startedAt: new Date(settings.now()).toISOString(),
+    counts: { ...ZERO },
+    scan: { oid: settings.oid, users: 0, fingerprint: '' },
+  };
   if (checkpoint === null) return { ...fresh, pass: 1, earlier: { passes: 0, counts: { ...ZERO } } };
   const closed = {
     ...fresh,
     pass: checkpoint.pass + 1,
-    earlier: { passes: checkpoint.earlier.passes + 1, counts: addCounts(checkpoint.earlier.counts, checkpoint.counts), lastScan: checkpoint.scan },
+    earlier: {
+      passes: checkpoint.earlier.passes + 1,
+      counts: addCounts(checkpoint.earlier.counts, checkpoint.counts),
+      lastScan: checkpoint.scan,
+    },
   };
   if (checkpoint.completedAt) return closed;
   if (checkpoint.scan.oid !== undefined && checkpoint.scan.oid !== settings.oid) {
@@ -251,7 +259,10 @@ async function migrateBatch(batch: LegacyHistory[], target: StateStore, settings
     const stored = await target.getBulk(writes.map((w) => w.key));
     for (const [i, write] of writes.entries()) {
       const value = stored[i]?.entry?.value;
-      outcomes.set(write.userId, value === undefined ? { userId: write.userId, kind: 'failed', reason: 'the write did not land' } : classify(write, value, marker));
+      outcomes.set(
+        write.userId,
+        value === undefined ? { userId: write.userId, kind: 'failed', reason: 'the write did not land' } : classify(write, value, marker),
+      );
     }
   }
   return batch.map((history) => outcomes.get(history.userId) ?? { userId: history.userId, kind: 'failed', reason: 'not written' });

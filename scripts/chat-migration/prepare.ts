@@ -23,10 +23,7 @@ export interface PrepareSettings {
 }
 
 /** Validates and converts one legacy history; pure, so a resumed run prepares exactly the same. */
-export function prepareHistory(
-  history: LegacyHistory,
-  settings: PrepareSettings,
-): Prepared {
+export function prepareHistory(history: LegacyHistory, settings: PrepareSettings): Prepared {
   const { userId } = history;
   const fail = (reason: string): Prepared => ({ kind: 'outcome', outcome: { userId, kind: 'failed', reason } });
   if (!ID_PATTERN.test(userId)) return fail('user id is not a valid id');

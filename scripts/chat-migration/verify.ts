@@ -38,7 +38,9 @@ export async function verify(
         else report.live += 1;
         continue;
       }
-      const migrated = z.object({ migration: z.object({ runId: z.string(), pass: z.number().default(1) }), expiresAt: z.string() }).safeParse(value);
+      const migrated = z
+        .object({ migration: z.object({ runId: z.string(), pass: z.number().default(1) }), expiresAt: z.string() })
+        .safeParse(value);
       if (value !== undefined && !migrated.success) {
         report.live += 1;
         continue;

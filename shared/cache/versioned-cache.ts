@@ -120,7 +120,9 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
         await store.save(
           key(id),
           entryFor(value, revision),
-          seen.entry === null ? { mode: 'create-only', ttlSeconds: ttl } : { mode: 'compare-and-set', etag: seen.entry.etag, ttlSeconds: ttl },
+          seen.entry === null
+            ? { mode: 'create-only', ttlSeconds: ttl }
+            : { mode: 'compare-and-set', etag: seen.entry.etag, ttlSeconds: ttl },
         );
         return revision;
       } catch (error) {
@@ -215,7 +217,10 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
       }
       const repair = pending.get(id);
       if (repair && cached.revision < repair.revision) {
-        log.debug({ cache: store.name, cached: cached.revision, durable: repair.revision }, 'cache entry older than a failed write-through: miss');
+        log.debug(
+          { cache: store.name, cached: cached.revision, durable: repair.revision },
+          'cache entry older than a failed write-through: miss',
+        );
         return { status: 'MISS', seen: { entry } };
       }
       settled(id, cached.revision);

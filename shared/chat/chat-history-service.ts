@@ -226,7 +226,13 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
       const [draft] = draftsOf([input.id === undefined && fallbackId !== undefined ? { ...input, id: fallbackId } : input]);
       if (!draft) throw new Error('no draft for one input');
       return new Promise<AppendResult>((resolve, reject) => {
-        const entry: Waiting = { draft, log, deadline: currentDeadline(), resolve: ({ message, count, created }) => resolve({ message, count, created }), reject };
+        const entry: Waiting = {
+          draft,
+          log,
+          deadline: currentDeadline(),
+          resolve: ({ message, count, created }) => resolve({ message, count, created }),
+          reject,
+        };
         const queue = waiting.get(userId);
         if (queue) queue.push(entry);
         else void drain(userId, [entry]);
@@ -270,7 +276,12 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
           decide: (current) => {
             const now = clock.now();
             if (liveWindow(current, now).messages.length === 0) return { result: undefined };
-            const empty: HistoryDocument = { v: 1, messages: [], expiresAt: new Date(now + settings.ttlSeconds * 1000).toISOString(), bytes: 2 };
+            const empty: HistoryDocument = {
+              v: 1,
+              messages: [],
+              expiresAt: new Date(now + settings.ttlSeconds * 1000).toISOString(),
+              bytes: 2,
+            };
             return { write: empty, result: undefined };
           },
         });

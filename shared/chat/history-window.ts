@@ -47,7 +47,12 @@ const arrayBytes = (count: number, sumOfMessages: number) => (count === 0 ? 2 : 
  * the drafts: only a message dropped from the old window is measured, so nothing it keeps is
  * re-serialised. `timestamp`, when given, replaces the drafts' (same length, same size).
  */
-export function appendToWindow(window: Window, drafts: readonly Draft[], maxMessages: number, timestamp?: string): { window: Window; added: Added[] } {
+export function appendToWindow(
+  window: Window,
+  drafts: readonly Draft[],
+  maxMessages: number,
+  timestamp?: string,
+): { window: Window; added: Added[] } {
   const all = [...window.messages];
   const kept = all.length;
   const draftSizes: number[] = [];
@@ -80,7 +85,11 @@ export function appendToWindow(window: Window, drafts: readonly Draft[], maxMess
 
 /** The newest `maxMessages` messages that also fit in WINDOW_MAX_BYTES, oldest first. */
 export function fitWindow(messages: readonly ChatMessage[], maxMessages: number): ChatMessage[] {
-  return appendToWindow(EMPTY_WINDOW, messages.map((message) => ({ message, bytes: messageBytes(message) })), maxMessages).window.messages;
+  return appendToWindow(
+    EMPTY_WINDOW,
+    messages.map((message) => ({ message, bytes: messageBytes(message) })),
+    maxMessages,
+  ).window.messages;
 }
 
 /** The window of a stored history that has not expired (documents written before `bytes` existed are measured once). */

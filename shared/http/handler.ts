@@ -87,10 +87,7 @@ export function httpHandler(
       log ??= invocationLogger(startupLogger, fields);
       response = errorResponse(error, correlationId, log);
     }
-    log.info(
-      { method: request.method, status: response.status, durationMs: Math.round(performance.now() - started) },
-      'request completed',
-    );
+    log.info({ method: request.method, status: response.status, durationMs: Math.round(performance.now() - started) }, 'request completed');
     return { ...response, headers: { ...response.headers, 'x-correlation-id': correlationId } };
   }
 }
@@ -106,9 +103,7 @@ async function withBackstop(reply: Promise<Reply>, deadline: number, method: str
     timer = setTimeout(
       () => {
         reply.catch((error: unknown) => log?.warn({ err: error }, 'request body failed after its deadline'));
-        reject(
-          new Unavailable('the request ran past its time budget', { outcomeUnknown: !SAFE_METHODS.has(method.toUpperCase()) }),
-        );
+        reject(new Unavailable('the request ran past its time budget', { outcomeUnknown: !SAFE_METHODS.has(method.toUpperCase()) }));
       },
       Math.max(0, deadline - performance.now()) + BACKSTOP_GRACE_MS,
     );

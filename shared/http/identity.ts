@@ -33,7 +33,9 @@ const principalSchema = z.object({
 export function identifyCaller(headers: Headers, mode: AuthMode, platformClientId?: string): Caller {
   if (mode === 'trusted-header') return fromTrustedHeaders(headers);
   if (!platformClientId) {
-    throw new Unauthenticated('Platform authentication is not configured for this deployment (AUTH_CLIENT_ID is unset); no caller is trusted.');
+    throw new Unauthenticated(
+      'Platform authentication is not configured for this deployment (AUTH_CLIENT_ID is unset); no caller is trusted.',
+    );
   }
   return fromPlatformPrincipal(headers);
 }

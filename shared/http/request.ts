@@ -21,11 +21,7 @@ export function parseQuery<S extends z.ZodType>(request: HttpRequest, schema: S)
 }
 
 /** Reads a JSON body of at most `maxBytes`: 415 for another media type, 413 when larger, 400 when not JSON or not valid. */
-export async function parseJsonBody<S extends z.ZodType>(
-  request: HttpRequest,
-  schema: S,
-  maxBytes = MAX_BODY_BYTES,
-): Promise<z.infer<S>> {
+export async function parseJsonBody<S extends z.ZodType>(request: HttpRequest, schema: S, maxBytes = MAX_BODY_BYTES): Promise<z.infer<S>> {
   if (!isJsonMediaType(request.headers.get('content-type'))) {
     throw new UnsupportedMediaType('Send the body as application/json.');
   }

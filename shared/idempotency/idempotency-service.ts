@@ -201,7 +201,12 @@ export function createIdempotencyService({ store, clock, runningTimeoutMs }: Ide
         const headers = Object.fromEntries(
           REPLAYED_HEADERS.flatMap((name) => (reply.headers?.[name] === undefined ? [] : [[name, reply.headers[name]]])),
         );
-        await settle(key, owner, { v: 1, state: 'done', requestHash, owner, reply: { status: reply.status, body: reply.body, headers } }, log);
+        await settle(
+          key,
+          owner,
+          { v: 1, state: 'done', requestHash, owner, reply: { status: reply.status, body: reply.body, headers } },
+          log,
+        );
       }
       return reply;
     },

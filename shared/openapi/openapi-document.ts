@@ -22,7 +22,6 @@ import { profileSchema } from '../users/profile-schemas.js';
  * zod-openapi from the zod schemas the functions parse requests with, so the two cannot drift.
  */
 
-
 const requestHeaders = z.object({
   'x-correlation-id': z
     .string()

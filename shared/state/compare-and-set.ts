@@ -7,7 +7,10 @@ import type { StateStore } from './port.js';
 
 /** A stored document that no longer parses: reported as a 500, never overwritten. */
 export class CorruptState extends Error {
-  constructor(readonly key: string, readonly issues: string) {
+  constructor(
+    readonly key: string,
+    readonly issues: string,
+  ) {
     super(`stored document at ${key} does not parse: ${issues}`);
     this.name = 'CorruptState';
   }
@@ -82,8 +85,7 @@ async function attemptOnce<S extends z.ZodType, R>(options: CompareAndSetOptions
   const current = entry === null ? null : parseStored(schema, key, entry.value);
   const decision = options.decide(current);
   if (decision.write === undefined) return { result: decision.result, wrote: false };
-  const ttl =
-    ttlSeconds === undefined ? {} : { ttlSeconds: typeof ttlSeconds === 'function' ? ttlSeconds(decision.write) : ttlSeconds };
+  const ttl = ttlSeconds === undefined ? {} : { ttlSeconds: typeof ttlSeconds === 'function' ? ttlSeconds(decision.write) : ttlSeconds };
   if (entry === null) {
     try {
       await store.save(key, decision.write, { mode: 'create-only', ...ttl });

@@ -19,7 +19,10 @@ export class StoreUnreachable extends Unavailable {}
 
 /** The sidecar or the store refused the request itself: a bug on our side, never shown to callers. */
 export class StateRequestRejected extends Error {
-  constructor(readonly status: number, readonly storeMessage: string) {
+  constructor(
+    readonly status: number,
+    readonly storeMessage: string,
+  ) {
     super(`state store rejected the request (${status}): ${storeMessage}`);
     this.name = 'StateRequestRejected';
   }
@@ -103,7 +106,15 @@ const TRANSPORT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 /** Of those, the ones that fail before a byte of the request left: such a write surely did not happen. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 /** What the SDK throws when the sidecar never answered its `/v1.0/metadata` probe. */
 const SIDECAR_NOT_STARTED = 'DAPR_SIDECAR_COULD_NOT_BE_STARTED';
 
@@ -116,7 +127,8 @@ export function classify(error: unknown, context: CallContext, store: string, fa
     const options = { cause: error, outcomeUnknown: fate.sent && isWrite(context) };
     // Cut short by the request's budget, the sidecar was not given its full time: that says
     // nothing about the store, so it is not counted (else one slow request would open the circuit).
-    if (fate.cutByBudget) return new Unavailable(`${what} stopped after ${fate.timedOutAfterMs} ms: the request's time budget ran out`, options);
+    if (fate.cutByBudget)
+      return new Unavailable(`${what} stopped after ${fate.timedOutAfterMs} ms: the request's time budget ran out`, options);
     return new StoreUnreachable(`${what} timed out after ${fate.timedOutAfterMs} ms`, options);
   }
   const code = transportCode(error);

@@ -1,10 +1,4 @@
-import {
-  DaprClient,
-  CommunicationProtocolEnum,
-  LogLevel,
-  StateConcurrencyEnum,
-  StateConsistencyEnum,
-} from '@dapr/dapr';
+import { DaprClient, CommunicationProtocolEnum, LogLevel, StateConcurrencyEnum, StateConsistencyEnum } from '@dapr/dapr';
 import type { OperationType } from '@dapr/dapr/types/Operation.type.js';
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { z } from 'zod';
@@ -102,10 +96,13 @@ const TIMED_OUT = Symbol('timed out');
 export function createDaprStateStore(sidecar: DaprSidecar, name: string, options: DaprStateStoreOptions): StateStore {
   const { client } = sidecar;
   // Counts only StoreUnreachable (dapr-errors.ts): a request can never open the circuit by what it sends.
-  const breaker = circuitBreaker(handleWhen((error) => error instanceof StoreUnreachable), {
-    halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5000,
-    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
-  });
+  const breaker = circuitBreaker(
+    handleWhen((error) => error instanceof StoreUnreachable),
+    {
+      halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5000,
+      breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+    },
+  );
 
   async function call<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
     if (remainingMs() <= 0) throw budgetSpent(context);
@@ -224,9 +221,7 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
         const result = await client.state.delete(name, key, {
           ...(deleteOptions.etag === undefined ? {} : { etag: deleteOptions.etag }),
           concurrency:
-            deleteOptions.etag === undefined
-              ? StateConcurrencyEnum.CONCURRENCY_LAST_WRITE
-              : StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE,
+            deleteOptions.etag === undefined ? StateConcurrencyEnum.CONCURRENCY_LAST_WRITE : StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE,
         });
         if (result.error) throw result.error;
       });
@@ -259,9 +254,7 @@ function toSdkItem(key: string, value: unknown, options: SaveOptions) {
     ...(options.ttlSeconds === undefined ? {} : { metadata: { ttlInSeconds: String(options.ttlSeconds) } }),
     options: {
       concurrency:
-        options.mode === 'overwrite'
-          ? StateConcurrencyEnum.CONCURRENCY_LAST_WRITE
-          : StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE,
+        options.mode === 'overwrite' ? StateConcurrencyEnum.CONCURRENCY_LAST_WRITE : StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE,
       consistency: StateConsistencyEnum.CONSISTENCY_UNSPECIFIED,
     },
   };
@@ -269,9 +262,7 @@ function toSdkItem(key: string, value: unknown, options: SaveOptions) {
 
 function toSdkOperation(op: TransactionOperation): OperationType {
   const request =
-    op.kind === 'delete'
-      ? { key: op.key, ...(op.etag === undefined ? {} : { etag: op.etag }) }
-      : toSdkItem(op.key, op.value, op.options);
+    op.kind === 'delete' ? { key: op.key, ...(op.etag === undefined ? {} : { etag: op.etag }) } : toSdkItem(op.key, op.value, op.options);
   // The SDK types `etag` as {value} and would send that object, which daprd rejects: we send the string.
   return { operation: op.kind, request } as unknown as OperationType;
 }

@@ -180,11 +180,7 @@ export function createTasksService({ durable, cache: cacheStore, clock, cacheTtl
  * seeing it absent, writes it again with the ETag it just read (so a late-landing first write
  * and this one cannot both apply). Only when that, too, cannot complete is the outcome unknown.
  */
-async function resolveUnknownCreate(
-  createById: () => Promise<CreatedTask>,
-  idWasGenerated: boolean,
-  log: Logger,
-): Promise<CreatedTask> {
+async function resolveUnknownCreate(createById: () => Promise<CreatedTask>, idWasGenerated: boolean, log: Logger): Promise<CreatedTask> {
   let last: unknown;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {

@@ -80,7 +80,7 @@ const CANCEL = /^(cancel|stop|abort|never ?mind)[.!]*$/i;
 const NO_DESCRIPTION = /^(none|no|skip|-)[.!]*$/i;
 
 export const replies = {
-  help: "I can create tasks for you. Say “add a task” to start, and “cancel” at any point to stop.",
+  help: 'I can create tasks for you. Say “add a task” to start, and “cancel” at any point to stop.',
   askTitle: 'What should the task be called?',
   badTitle: `A title needs 1–${TITLE_MAX} characters. What should the task be called?`,
   askDescription: (title: string) => `Got it: “${title}”. Add a description, or say “none”.`,

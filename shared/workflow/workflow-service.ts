@@ -202,7 +202,14 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
         await save(key, entry?.etag, { v: 1, workflow: result.next, ...(applied ? { applied } : {}) }, log);
       }
       log.info({ from: workflow.state, to: result.next.state, effects: result.effects.length }, 'workflow step');
-      return finish(userId, message, { requestId: requestId ?? '', reply: result.reply, effects: result.effects, stepId: result.stepId }, result.next.state, history, log);
+      return finish(
+        userId,
+        message,
+        { requestId: requestId ?? '', reply: result.reply, effects: result.effects, stepId: result.stepId },
+        result.next.state,
+        history,
+        log,
+      );
     },
 
     async status(userId) {

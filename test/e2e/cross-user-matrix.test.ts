@@ -26,18 +26,46 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { method: 'POST', route: 'users/{userId}/chat/messages', body: { role: 'user', content: 'hi' }, seeds: ['message'], ok: 201, reads: ['users/{userId}/chat/messages'] },
+  {
+    method: 'POST',
+    route: 'users/{userId}/chat/messages',
+    body: { role: 'user', content: 'hi' },
+    seeds: ['message'],
+    ok: 201,
+    reads: ['users/{userId}/chat/messages'],
+  },
   { method: 'GET', route: 'users/{userId}/chat/messages', seeds: ['message'], ok: 200, reads: [] },
   { method: 'DELETE', route: 'users/{userId}/chat/messages', seeds: ['message'], ok: 204, reads: ['users/{userId}/chat/messages'] },
-  { method: 'PUT', route: 'users/{userId}/chat/session', body: { topic: 'new' }, seeds: ['chatSession'], ok: 200, reads: ['users/{userId}/chat/session'] },
+  {
+    method: 'PUT',
+    route: 'users/{userId}/chat/session',
+    body: { topic: 'new' },
+    seeds: ['chatSession'],
+    ok: 200,
+    reads: ['users/{userId}/chat/session'],
+  },
   { method: 'GET', route: 'users/{userId}/chat/session', seeds: ['chatSession'], ok: 200, reads: [] },
   { method: 'DELETE', route: 'users/{userId}/chat/session', seeds: ['chatSession'], ok: 204, reads: ['users/{userId}/chat/session'] },
   { method: 'GET', route: 'users/{userId}/tasks', seeds: ['task'], ok: 200, reads: [] },
   { method: 'POST', route: 'users/{userId}/tasks', body: { title: 'new' }, seeds: ['task'], ok: 201, reads: ['users/{userId}/tasks'] },
-  { method: 'PATCH', route: 'users/{userId}/tasks/{taskId}', body: { completed: true }, seeds: ['task'], ok: 200, reads: ['users/{userId}/tasks'] },
+  {
+    method: 'PATCH',
+    route: 'users/{userId}/tasks/{taskId}',
+    body: { completed: true },
+    seeds: ['task'],
+    ok: 200,
+    reads: ['users/{userId}/tasks'],
+  },
   { method: 'DELETE', route: 'users/{userId}/tasks/{taskId}', seeds: ['task'], ok: 204, reads: ['users/{userId}/tasks'] },
   { method: 'GET', route: 'users/{userId}/profile', seeds: ['profile'], ok: 200, reads: [] },
-  { method: 'PUT', route: 'users/{userId}/profile', body: { displayName: 'New' }, seeds: ['profile'], ok: 200, reads: ['users/{userId}/profile'] },
+  {
+    method: 'PUT',
+    route: 'users/{userId}/profile',
+    body: { displayName: 'New' },
+    seeds: ['profile'],
+    ok: 200,
+    reads: ['users/{userId}/profile'],
+  },
   {
     method: 'POST',
     route: 'users/{userId}/chat/process',
@@ -47,7 +75,14 @@ const rows: Row[] = [
     reads: ['users/{userId}/chat/workflow', 'users/{userId}/chat/messages'],
   },
   { method: 'GET', route: 'users/{userId}/chat/workflow', seeds: [], ok: 200, reads: [] },
-  { method: 'PUT', route: 'sessions/{sessionId}', body: { data: { theirs: true } }, seeds: ['session'], ok: 200, reads: ['sessions/{sessionId}'] },
+  {
+    method: 'PUT',
+    route: 'sessions/{sessionId}',
+    body: { data: { theirs: true } },
+    seeds: ['session'],
+    ok: 200,
+    reads: ['sessions/{sessionId}'],
+  },
   { method: 'GET', route: 'sessions/{sessionId}', seeds: ['session'], ok: 200, reads: [] },
   { method: 'DELETE', route: 'sessions/{sessionId}', seeds: ['session'], ok: 204, reads: ['sessions/{sessionId}'] },
 ];
@@ -133,7 +168,10 @@ describe('cross-user matrix', () => {
     await seed(world, row.seeds);
     const before = await ownerReads(row, world);
 
-    const answer = await call(row.method, fill(row.route, world), { ...callerOptions(caller, world), ...(row.body ? { body: row.body } : {}) });
+    const answer = await call(row.method, fill(row.route, world), {
+      ...callerOptions(caller, world),
+      ...(row.body ? { body: row.body } : {}),
+    });
     expect(answer.status, JSON.stringify(answer.body)).toBe(status);
     if (status >= 400) {
       expect(answer.body?.error?.code).toBe({ 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found' }[status]);

@@ -44,7 +44,9 @@ describe('npm start', () => {
     socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
     socket.on('error', () => undefined);
     const closed = once(socket, 'close');
-    socket.write(`PUT /api/users/u1/chat/session HTTP/1.1\r\nHost: localhost\r\nx-user-id: u1\r\ncontent-type: application/json\r\ncontent-length: ${100 * 1024 * 1024}\r\n\r\n`);
+    socket.write(
+      `PUT /api/users/u1/chat/session HTTP/1.1\r\nHost: localhost\r\nx-user-id: u1\r\ncontent-type: application/json\r\ncontent-length: ${100 * 1024 * 1024}\r\n\r\n`,
+    );
     await closed;
     expect(response).toMatch(/^HTTP\/1\.1 413 /);
   });
@@ -119,7 +121,11 @@ describe('npm start on the command line', () => {
 
 describe.skipIf(missing('redis', 'postgres'))('npm run start:services', () => {
   it('serves the API on the real Redis and PostgreSQL, and stops on Ctrl-C', async () => {
-    const app = await startProcess(['dist/dev/start.js', '--port', '0', '--dapr-port', '0', '--backends', 'real'], { LOG_LEVEL: 'warn' }, READY);
+    const app = await startProcess(
+      ['dist/dev/start.js', '--port', '0', '--dapr-port', '0', '--backends', 'real'],
+      { LOG_LEVEL: 'warn' },
+      READY,
+    );
     expect(app.output()).toMatch(/statestore on Redis 127\.0\.0\.1:6379/);
     expect(app.output()).toMatch(/statestore-durable on PostgreSQL/);
     const health = await fetch(`${apiUrl(app.output())}/health`);

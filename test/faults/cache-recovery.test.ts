@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackendFactory, loadStateComponents, memoryBackends, realBackends, type Sidecar, startSidecar } from '../../dev/sidecar/server.js';
+import {
+  type BackendFactory,
+  loadStateComponents,
+  memoryBackends,
+  realBackends,
+  type Sidecar,
+  startSidecar,
+} from '../../dev/sidecar/server.js';
 import { type HostProcess, spawnHostProcess } from '../support/host-process.js';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';

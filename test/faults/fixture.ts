@@ -64,7 +64,11 @@ export async function startFaultStack(settings: Record<string, string> = {}): Pr
 }
 
 /** One API call, timed (ms from sending to the whole answer read). */
-export async function timedCall(method: string, url: string, options: Parameters<typeof call>[2] = {}): Promise<CallResult & { ms: number }> {
+export async function timedCall(
+  method: string,
+  url: string,
+  options: Parameters<typeof call>[2] = {},
+): Promise<CallResult & { ms: number }> {
   const started = performance.now();
   const result = await call(method, url, options);
   return { ...result, ms: performance.now() - started };

@@ -57,7 +57,9 @@ describe.skipIf(missing('postgres', 'redis-server'))('faults: the PostgreSQL beh
 
     const reader = uniqueId('u');
     const recoveredAfter = await recoveryTime(() => call('GET', tasks(reader), { user: reader }), 200);
-    console.info(`faults: PostgreSQL state table locked and released; tasks served again ${Math.round(recoveredAfter)} ms after the release (bound ${RECOVERY_BOUND_MS} ms)`);
+    console.info(
+      `faults: PostgreSQL state table locked and released; tasks served again ${Math.round(recoveredAfter)} ms after the release (bound ${RECOVERY_BOUND_MS} ms)`,
+    );
     const titles = (await call('GET', tasks(user), { user })).body.tasks.map((t: { title: string }) => t.title);
     expect(titles[0]).toBe('before the lock');
   }, 60_000);

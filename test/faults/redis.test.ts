@@ -52,7 +52,9 @@ describe.skipIf(missing('postgres', 'redis-server'))('faults: the Redis behind s
 
     await world.redis.start();
     const recoveredAfter = await recoveryTime(() => call('GET', history(user), { user }), 200);
-    console.info(`faults: Redis killed and restarted; chat history served again ${Math.round(recoveredAfter)} ms after the restart (bound ${RECOVERY_BOUND_MS} ms)`);
+    console.info(
+      `faults: Redis killed and restarted; chat history served again ${Math.round(recoveredAfter)} ms after the restart (bound ${RECOVERY_BOUND_MS} ms)`,
+    );
     expect((await call('GET', `${world.api}/health`)).status).toBe(200);
   }, 60_000);
 
@@ -76,13 +78,16 @@ describe.skipIf(missing('postgres', 'redis-server'))('faults: the Redis behind s
       // Tasks live in PostgreSQL: a hung cache costs time, never the answer, and never the budget.
       const tasks = await timedCall('GET', `${world.api}/users/${tasksUser}/tasks`, { user: tasksUser });
       expectNoInternalError(tasks);
-      for (let i = 0; i < FAULT_SETTINGS.STATE_BREAKER_THRESHOLD; i += 1) expectNoInternalError(await timedCall('GET', history(user), { user }));
+      for (let i = 0; i < FAULT_SETTINGS.STATE_BREAKER_THRESHOLD; i += 1)
+        expectNoInternalError(await timedCall('GET', history(user), { user }));
       expectUnavailable(await timedCall('GET', history(other), { user: other }));
     } finally {
       world.redis.signal('SIGCONT');
     }
     const recoveredAfter = await recoveryTime(() => call('GET', history(user), { user }), 200);
-    console.info(`faults: Redis paused and resumed; chat history served again ${Math.round(recoveredAfter)} ms after SIGCONT (bound ${RECOVERY_BOUND_MS} ms)`);
+    console.info(
+      `faults: Redis paused and resumed; chat history served again ${Math.round(recoveredAfter)} ms after SIGCONT (bound ${RECOVERY_BOUND_MS} ms)`,
+    );
     const messages = (await call('GET', history(user), { user })).body.messages.map((m: { content: string }) => m.content);
     expect(messages[0]).toBe('before');
   }, 60_000);

@@ -28,9 +28,7 @@ function paramValue(name: string): fc.Arbitrary<{ value: string; encoded: string
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }) },
     { weight: 1, arbitrary: fc.constantFrom('null', 'undefined', '__proto__', 'constructor', '0', '-1', 'a b', 'a/b', 'a?b', 'a#b') },
   );
-  const encoded = plain
-    .filter((value) => value !== '.' && value !== '..')
-    .map((value) => ({ value, encoded: encodeURIComponent(value) }));
+  const encoded = plain.filter((value) => value !== '.' && value !== '..').map((value) => ({ value, encoded: encodeURIComponent(value) }));
   const rawSuffix = fc.tuple(validId(16), fc.constantFrom('%zz', '%', '%2F', '%00', '%C0%AF', '%FF')).map(([id, suffix]) => ({
     value: id,
     encoded: `${id}${suffix}`,
@@ -57,7 +55,10 @@ const plausibleBody = fc.record(
     role: fc.oneof(fc.constantFrom('user', 'assistant', 'system'), jsonLeaf),
     content: fc.oneof(fc.string({ maxLength: 200 }), fc.string({ minLength: 15_990, maxLength: 16_010 }), jsonLeaf),
     id: fc.oneof(validId(1), jsonLeaf),
-    metadata: fc.oneof(anyJson, fc.string({ minLength: 4000, maxLength: 5000 }).map((s) => ({ s }))),
+    metadata: fc.oneof(
+      anyJson,
+      fc.string({ minLength: 4000, maxLength: 5000 }).map((s) => ({ s })),
+    ),
     title: fc.oneof(fc.string({ maxLength: 210 }), jsonLeaf),
     description: fc.oneof(fc.string({ maxLength: 2010 }), jsonLeaf),
     completed: fc.oneof(fc.boolean(), jsonLeaf),
@@ -107,7 +108,11 @@ function headers(owner: string | undefined): fc.Arbitrary<Record<string, string>
       'x-user-id': fc.option(
         owner === undefined
           ? fc.oneof(otherUser, printable)
-          : fc.oneof({ weight: 6, arbitrary: fc.constant(owner) }, { weight: 1, arbitrary: otherUser }, { weight: 1, arbitrary: printable }),
+          : fc.oneof(
+              { weight: 6, arbitrary: fc.constant(owner) },
+              { weight: 1, arbitrary: otherUser },
+              { weight: 1, arbitrary: printable },
+            ),
         { nil: undefined, freq: 8 },
       ),
       'x-user-roles': fc.option(fc.oneof(fc.constantFrom('State.Admin', 'state.admin', 'State.Admin, Other', ''), printable), {
@@ -117,7 +122,10 @@ function headers(owner: string | undefined): fc.Arbitrary<Record<string, string>
       'content-type': fc.option(
         fc.oneof(
           { weight: 6, arbitrary: fc.constant('application/json') },
-          { weight: 1, arbitrary: fc.constantFrom('application/json; charset=utf-8', 'application/problem+json', 'text/plain', 'APPLICATION/JSON') },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom('application/json; charset=utf-8', 'application/problem+json', 'text/plain', 'APPLICATION/JSON'),
+          },
           { weight: 1, arbitrary: printable },
         ),
         { nil: undefined, freq: 6 },
@@ -131,7 +139,12 @@ function headers(owner: string | undefined): fc.Arbitrary<Record<string, string>
         ),
       ),
       'x-correlation-id': optional(printable),
-      'x-ms-client-principal': optional(fc.oneof(printable, anyJson.map((v) => Buffer.from(JSON.stringify(v)).toString('base64')))),
+      'x-ms-client-principal': optional(
+        fc.oneof(
+          printable,
+          anyJson.map((v) => Buffer.from(JSON.stringify(v)).toString('base64')),
+        ),
+      ),
       'x-fuzz': optional(printable),
     })
     .map((record) => Object.fromEntries(Object.entries(record).filter((entry): entry is [string, string] => entry[1] !== undefined)));
@@ -149,7 +162,9 @@ function describable(req: FuzzRequest): FuzzRequest {
 /** Any request to any route the host serves: its methods mostly, the others sometimes. */
 export function fuzzRequest(functions: HostedFunction[]): fc.Arbitrary<FuzzRequest> {
   const routes = [...new Set(functions.map((f) => f.route))];
-  const servedBy = new Map(routes.map((route) => [route, [...new Set(functions.filter((f) => f.route === route).flatMap((f) => f.methods))]]));
+  const servedBy = new Map(
+    routes.map((route) => [route, [...new Set(functions.filter((f) => f.route === route).flatMap((f) => f.methods))]]),
+  );
   return fc.constantFrom(...routes).chain((route) => {
     const names = [...route.matchAll(/\{(\w+)[^}]*\}/g)].map((m) => m[1] ?? '');
     const served = servedBy.get(route) ?? [];
@@ -163,7 +178,9 @@ export function fuzzRequest(functions: HostedFunction[]): fc.Arbitrary<FuzzReque
       names.forEach((name, i) => {
         path = path.replace(new RegExp(`\\{${name}[^}]*\\}`), values[i]?.encoded ?? '');
       });
-      return fc.tuple(headers(owner), body()).map(([h, b]) => describable({ route, method: m, path: `${path}${query}`, headers: h, body: b }));
+      return fc
+        .tuple(headers(owner), body())
+        .map(([h, b]) => describable({ route, method: m, path: `${path}${query}`, headers: h, body: b }));
     });
   });
 }

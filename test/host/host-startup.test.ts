@@ -8,7 +8,7 @@ const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 describe('startHost', () => {
   it('refuses to start when two functions share a name', async () => {
     await expect(startHost({ functionFiles: [`${fixtures}duplicate.ts`], logger: captureLogger() })).rejects.toThrow(
-      "Duplicate function name 'twin'"
+      "Duplicate function name 'twin'",
     );
   });
 

@@ -108,7 +108,10 @@ describe('compileRoute', () => {
 describe('compareRoutePrecedence', () => {
   it('orders literals before constrained parameters, parameters and catch-alls', () => {
     const templates = ['api/{*rest}', 'api/{name}', 'api/{id:int}', 'api/special'];
-    const ordered = templates.map(compileRoute).sort(compareRoutePrecedence).map((r) => r.template);
+    const ordered = templates
+      .map(compileRoute)
+      .sort(compareRoutePrecedence)
+      .map((r) => r.template);
     expect(ordered).toEqual(['api/special', 'api/{id:int}', 'api/{name}', 'api/{*rest}']);
   });
 });

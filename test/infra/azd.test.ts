@@ -122,9 +122,7 @@ describe('README "Deploy to Azure"', () => {
 describe('main.bicep outputs for azd', () => {
   it('outputs the registry endpoint, location, tenant and the API URL', () => {
     const names = outputs(main).map((o) => o.name);
-    expect(names).toEqual(
-      expect.arrayContaining(['AZURE_CONTAINER_REGISTRY_ENDPOINT', 'AZURE_LOCATION', 'AZURE_TENANT_ID', 'API_URL']),
-    );
+    expect(names).toEqual(expect.arrayContaining(['AZURE_CONTAINER_REGISTRY_ENDPOINT', 'AZURE_LOCATION', 'AZURE_TENANT_ID', 'API_URL']));
   });
 
   it('builds the API URL as https with the /api route prefix from host.json', () => {
@@ -160,7 +158,9 @@ describe('Dockerfile', () => {
   });
 
   it('compiles with npm ci + npm run build, then keeps production dependencies only', () => {
-    const run = lines().filter((l) => l.startsWith('RUN ')).join('\n');
+    const run = lines()
+      .filter((l) => l.startsWith('RUN '))
+      .join('\n');
     expect(run).toMatch(/npm ci\b/);
     expect(run).toMatch(/npm run build/);
     expect(run).toMatch(/npm (ci --omit=dev|prune --omit=dev)/);
@@ -182,7 +182,9 @@ describe('Dockerfile', () => {
       .filter((l) => /^COPY (?!--from)/.test(l))
       .flatMap((l) => l.split(/\s+/).slice(1, -1));
     expect(build.include.filter((dir) => !copied.includes(dir))).toEqual([]);
-    const ignored = readFileSync(resolve(projectRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(resolve(projectRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(build.include.filter((dir) => ignored.includes(dir))).toEqual([]);
   });
 
@@ -203,7 +205,9 @@ describe('Dockerfile', () => {
   });
 
   it('keeps node_modules, dist, tests and local settings out of the build context', () => {
-    const ignored = readFileSync(resolve(projectRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(resolve(projectRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', 'test', 'local.settings.json', '.azure']));
   });
 });

@@ -20,7 +20,6 @@ import {
   DAPR_APP_ID,
 } from './bicep-tree.js';
 
-
 interface Component {
   name: string | undefined;
   type: string | undefined;
@@ -114,12 +113,20 @@ const byName = (name: string) => {
 describe('Dapr components in infra/', () => {
   it('names the state stores exactly as the app is configured by default', () => {
     const { stores } = loadConfig({});
-    expect(stateStores().map((c) => c.name).sort()).toEqual([stores.hot, stores.durable].sort());
+    expect(
+      stateStores()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual([stores.hot, stores.durable].sort());
   });
 
   it('names the state stores exactly as components/*.yaml does for local runs', () => {
     const local = [...yamls.values()].filter((y) => y.spec.type.startsWith('state.')).map((y) => y.metadata.name);
-    expect(stateStores().map((c) => c.name).sort()).toEqual(local.sort());
+    expect(
+      stateStores()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(local.sort());
   });
 
   it('uses the same component type and version as the local YAML of the same name', () => {
@@ -203,7 +210,9 @@ describe('Dapr components in infra/', () => {
   it('puts every metadata entry in { name, value } or { name, secretRef } form', () => {
     for (const component of components) {
       for (const [name, entry] of component.metadata) {
-        const keys = properties(entry.node).map((p) => p.key).sort();
+        const keys = properties(entry.node)
+          .map((p) => p.key)
+          .sort();
         expect({ component: component.name, name, keys }).toSatisfy(
           ({ keys: k }: { keys: string[] }) => k.join() === 'name,value' || k.join() === 'name,secretRef',
         );

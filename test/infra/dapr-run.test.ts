@@ -135,9 +135,7 @@ describe('resiliencyPolicies in infra/ (Container Apps)', () => {
 
   it('sets only an outbound timeout: no retry, no breaker, nothing inbound', () => {
     for (const policy of policies()) {
-      expect(properties(at(policy.body, 'properties') as NonNullable<ReturnType<typeof at>>).map((p) => p.key)).toEqual([
-        'outboundPolicy',
-      ]);
+      expect(properties(at(policy.body, 'properties') as NonNullable<ReturnType<typeof at>>).map((p) => p.key)).toEqual(['outboundPolicy']);
       expect(properties(at(policy.body, 'properties.outboundPolicy') as NonNullable<ReturnType<typeof at>>).map((p) => p.key)).toEqual([
         'timeoutPolicy',
       ]);

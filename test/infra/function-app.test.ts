@@ -23,7 +23,6 @@ import {
   DAPR_APP_ID,
 } from './bicep-tree.js';
 
-
 /**
  * Settings the Functions host (not the app) reads. Anything else set on the app or in
  * local.settings.example.json must be a name in settingsSchema: one list of setting names.
@@ -146,7 +145,7 @@ describe('the function app', () => {
     expect(env.get('STATE_STORE_NAME')).not.toBe(env.get('DURABLE_STATE_STORE_NAME'));
   });
 
-  it('caps request bodies in the Functions host (bytes) a little over the API\'s own 256 KiB limit', () => {
+  it("caps request bodies in the Functions host (bytes) a little over the API's own 256 KiB limit", () => {
     const limit = env.get('FUNCTIONS_REQUEST_BODY_SIZE_LIMIT') ?? '';
     // The host reads it with long.TryParse: anything but a whole number is silently ignored (100 MB).
     expect(limit).toMatch(/^\d+$/);
@@ -159,10 +158,11 @@ describe('the function app', () => {
     expect(example.Values.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).toBe(env.get('FUNCTIONS_REQUEST_BODY_SIZE_LIMIT'));
   });
 
-  it('runs a Functions image until azd deploys the real one: the Dockerfile\'s base image', () => {
+  it("runs a Functions image until azd deploys the real one: the Dockerfile's base image", () => {
     const imageFile = fileNamed(files, 'infra/app/api-image.bicep');
     const output = outputs(imageFile).find((o) => o.name === 'image');
-    const placeholder = output?.value.type === 'ternary_expression' ? literal(output.value.childForFieldName('alternative') ?? undefined) : undefined;
+    const placeholder =
+      output?.value.type === 'ternary_expression' ? literal(output.value.childForFieldName('alternative') ?? undefined) : undefined;
     const base = /^FROM (\S+)/m.exec(readFileSync(resolve(projectRoot, 'Dockerfile'), 'utf8'))?.[1];
     expect(placeholder).toBe(base);
     expect(placeholder).toMatch(/^mcr\.microsoft\.com\/azure-functions\//);
@@ -187,9 +187,7 @@ describe('ingress and authentication', () => {
   it('opens external ingress only when authentication is configured', () => {
     const external = at(app.body, 'properties.configuration.ingress.external');
     expect(external?.type).toBe('identifier');
-    const condition = files
-      .flatMap(resources)
-      .find((r) => r.type === 'Microsoft.App/containerApps/authConfigs')?.condition;
+    const condition = files.flatMap(resources).find((r) => r.type === 'Microsoft.App/containerApps/authConfigs')?.condition;
     expect(condition?.text).toBe(`(${external?.text})`);
   });
 

@@ -86,7 +86,11 @@ describe('no secrets in templates', () => {
     expect(leaks).toEqual([]);
     // azd hands main.bicep nothing about Redis but the switch.
     const main = files.find((f) => f.name === 'infra/main.bicep') as BicepFile;
-    expect(params(main).filter((p) => /redis/i.test(p.name)).map((p) => p.name)).toEqual(['redisAuthMode']);
+    expect(
+      params(main)
+        .filter((p) => /redis/i.test(p.name))
+        .map((p) => p.name),
+    ).toEqual(['redisAuthMode']);
   });
 
   it('sets no property named like a password except to switch password authentication off', () => {
@@ -130,7 +134,11 @@ describe('no secrets in templates', () => {
 
   it('hands secure values only to secure module parameters', () => {
     const offenders = files.flatMap((file) => {
-      const secure = new Set(params(file).filter(isSecure).map((p) => p.name));
+      const secure = new Set(
+        params(file)
+          .filter(isSecure)
+          .map((p) => p.name),
+      );
       return modules(file).flatMap((call) => {
         const target = files.find((f) => f.path === call.path);
         const args = at(call.body, 'params');
@@ -145,7 +153,11 @@ describe('no secrets in templates', () => {
 
   it('never outputs a secure value', () => {
     const offenders = files.flatMap((file) => {
-      const secure = new Set(params(file).filter(isSecure).map((p) => p.name));
+      const secure = new Set(
+        params(file)
+          .filter(isSecure)
+          .map((p) => p.name),
+      );
       return outputs(file)
         .filter((o) => descendants(o.value, 'identifier').some((id) => secure.has(id.text)))
         .map((o) => `${where(file, o.value)} output ${o.name}`);
@@ -160,7 +172,11 @@ describe('no secrets in templates', () => {
     const value = at(secret.body, 'properties.value');
     expect(value).toBeDefined();
     expect(literal(value)).toBeUndefined();
-    const secure = new Set(params(secret.file).filter(isSecure).map((p) => p.name));
+    const secure = new Set(
+      params(secret.file)
+        .filter(isSecure)
+        .map((p) => p.name),
+    );
     expect(descendants(value as NonNullable<typeof value>, 'identifier').some((id) => secure.has(id.text))).toBe(true);
     expect(calls(secret.file).map((c) => c.name)).not.toContain('newGuid');
   });

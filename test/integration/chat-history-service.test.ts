@@ -109,7 +109,9 @@ describe('chat history service, byte bounds', () => {
   it('refuses a message whose stored JSON exceeds CHAT_MESSAGE_MAX_BYTES (16,000 control characters), writing nothing', async () => {
     const user = uniqueId('u');
     const attack = '\u0001'.repeat(16_000); // 16,000 characters, 96,000 bytes as JSON
-    const error = await history().append(user, { role: 'user', content: attack }, log).catch((e: unknown) => e);
+    const error = await history()
+      .append(user, { role: 'user', content: attack }, log)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).status).toBe(400);
     expect(await stores.hot.get(historyKey(user))).toBeNull();
@@ -242,9 +244,15 @@ describe('chat history service, a burst of appends for one user', () => {
   it('writes 100 concurrent appends in a few saves, answering each with its own count', async () => {
     const user = uniqueId('u');
     const counting = countingSaves(stores.hot);
-    const service = createChatHistoryService({ store: counting.store, clock: { now: () => Date.now() }, settings: { maxMessages: 100, ttlSeconds: 600 } });
+    const service = createChatHistoryService({
+      store: counting.store,
+      clock: { now: () => Date.now() },
+      settings: { maxMessages: 100, ttlSeconds: 600 },
+    });
     const sent = Array.from({ length: 100 }, (_, i) => `burst-${i}`);
-    const results = await Promise.all(sent.map((id) => service.append(user, { role: 'user', content: `${id} ${'x'.repeat(2000)}`, id }, log)));
+    const results = await Promise.all(
+      sent.map((id) => service.append(user, { role: 'user', content: `${id} ${'x'.repeat(2000)}`, id }, log)),
+    );
     expect(results.every((r) => r.created)).toBe(true);
     expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(sent.map((_, i) => i + 1));
     expect(counting.saves()).toBeLessThan(10);

@@ -10,10 +10,7 @@ let clock = Date.now();
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack(
-    { CHAT_HISTORY_MAX_MESSAGES: String(MAX), CHAT_HISTORY_TTL_SECONDS: String(TTL) },
-    { now: () => clock },
-  );
+  stack = await startStack({ CHAT_HISTORY_MAX_MESSAGES: String(MAX), CHAT_HISTORY_TTL_SECONDS: String(TTL) }, { now: () => clock });
 });
 
 afterAll(async () => {

@@ -29,11 +29,18 @@ describe.skipIf(missing('postgres'))('the chat migration CLI in the runtime layo
     await Promise.all(['package.json', 'package-lock.json'].map((file) => copyFile(join(projectRoot, file), join(layout, file))));
     // The two slow steps side by side: installing from the npm cache, and compiling.
     await Promise.all([
-      run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: layout, timeout: 150_000 }),
-      run(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(layout, 'dist')], {
-        cwd: projectRoot,
+      run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+        cwd: layout,
         timeout: 150_000,
       }),
+      run(
+        process.execPath,
+        [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(layout, 'dist')],
+        {
+          cwd: projectRoot,
+          timeout: 150_000,
+        },
+      ),
     ]);
     await rm(join(layout, 'dist/dev'), { recursive: true, force: true }); // as the Dockerfile does
 
@@ -76,11 +83,11 @@ describe.skipIf(missing('postgres'))('the chat migration CLI in the runtime layo
 
   it('runs a dry run against the stand-in with node alone, and writes nothing', async () => {
     sidecar.journal.reset();
-    const { stdout } = await inLayout(
-      process.execPath,
-      ['dist/scripts/migrate-chat.js', '--source', database.url, '--dry-run'],
-      { DAPR_HOST: '127.0.0.1', DAPR_HTTP_PORT: String(sidecar.port), LOG_LEVEL: 'info' },
-    );
+    const { stdout } = await inLayout(process.execPath, ['dist/scripts/migrate-chat.js', '--source', database.url, '--dry-run'], {
+      DAPR_HOST: '127.0.0.1',
+      DAPR_HTTP_PORT: String(sidecar.port),
+      LOG_LEVEL: 'info',
+    });
     const summary = stdout
       .split('\n')
       .filter((line) => line.trim())

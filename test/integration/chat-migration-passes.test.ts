@@ -131,9 +131,22 @@ describe('migration passes', () => {
     const run = settings();
     const message = { id: `${prefix}-0-1`, role: 'user', content: 'hello', timestamp: at.toISOString() };
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
-    await stores.hot.save(historyKey(`${prefix}-0`), { v: 1, messages: [message], expiresAt, migration: { runId: run.runId, at: expiresAt } }, { mode: 'create-only' });
+    await stores.hot.save(
+      historyKey(`${prefix}-0`),
+      { v: 1, messages: [message], expiresAt, migration: { runId: run.runId, at: expiresAt } },
+      { mode: 'create-only' },
+    );
     const counts = { migrated: 1, skippedLive: 0, skippedExpired: 0, failed: 0 };
-    const old = { v: 1, runId: run.runId, source: run.source, lastUserId: `${prefix}-0`, counts, startedAt: expiresAt, updatedAt: expiresAt, completedAt: expiresAt };
+    const old = {
+      v: 1,
+      runId: run.runId,
+      source: run.source,
+      lastUserId: `${prefix}-0`,
+      counts,
+      startedAt: expiresAt,
+      updatedAt: expiresAt,
+      completedAt: expiresAt,
+    };
     await stores.durable.save(migrationKey(run.runId), old, { mode: 'overwrite' });
     const result = await migrate(source(histories(prefix, 2)).read, targets(), run);
     expect(result).toMatchObject({

@@ -81,7 +81,9 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     db = new pg.Client({ connectionString: SOURCE });
     await db.connect();
     redis = new Redis({ host: '127.0.0.1', port: 6379 });
-    await db.query(`CREATE TABLE ${table} (id text PRIMARY KEY, user_id text NOT NULL, role text NOT NULL, content text NOT NULL, created_at timestamptz NOT NULL)`);
+    await db.query(
+      `CREATE TABLE ${table} (id text PRIMARY KEY, user_id text NOT NULL, role text NOT NULL, content text NOT NULL, created_at timestamptz NOT NULL)`,
+    );
     // User i has 20 + (i mod 45) messages (some over the 50 kept), alternating user/assistant.
     await db.query(
       `INSERT INTO ${table} (id, user_id, role, content, created_at)
@@ -145,7 +147,10 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     const page = await call('GET', `${stack.api}/users/${user}/chat/messages?limit=50`, { user });
     expect(page.status).toBe(200);
     expect(page.body.messages.map((m: { id: string }) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `${user}-${i + 15}`));
-    const appended = await call('POST', `${stack.api}/users/${user}/chat/messages`, { user, body: { role: 'user', content: 'after migration' } });
+    const appended = await call('POST', `${stack.api}/users/${user}/chat/messages`, {
+      user,
+      body: { role: 'user', content: 'after migration' },
+    });
     expect(appended.status).toBe(201);
     expect(appended.body.count).toBe(50);
   });
@@ -230,7 +235,10 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     const appId = `mig-d-${userPrefix}`;
     const sidecar = await realSidecar(appId);
     const live = `${userPrefix}-0003`;
-    const liveHistory = { v: 1, messages: [{ id: 'live-1', role: 'user', content: 'written by the app', timestamp: new Date().toISOString() }] };
+    const liveHistory = {
+      v: 1,
+      messages: [{ id: 'live-1', role: 'user', content: 'written by the app', timestamp: new Date().toISOString() }],
+    };
     const saved = await fetch(`${sidecar.url}/v1.0/state/statestore`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -254,7 +262,13 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     /** Three messages per user, at fixed times, so the same rows loaded again are the same history. */
     const load = async (users: string[], content = 'first load', first = 0) => {
       const rows = users.flatMap((user, u) =>
-        [1, 2, 3].map((m) => [`${user}-${m}`, user, m % 2 ? 'user' : 'assistant', `${content} ${m}`, new Date(base + (first + u) * 1000 + m * 10)]),
+        [1, 2, 3].map((m) => [
+          `${user}-${m}`,
+          user,
+          m % 2 ? 'user' : 'assistant',
+          `${content} ${m}`,
+          new Date(base + (first + u) * 1000 + m * 10),
+        ]),
       );
       await db.query(
         `INSERT INTO ${reloaded} (id, user_id, role, content, created_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
@@ -263,7 +277,9 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
     };
     const recreate = async () => {
       await db.query(`DROP TABLE IF EXISTS ${reloaded}`);
-      await db.query(`CREATE TABLE ${reloaded} (id text PRIMARY KEY, user_id text NOT NULL, role text NOT NULL, content text NOT NULL, created_at timestamptz NOT NULL)`);
+      await db.query(
+        `CREATE TABLE ${reloaded} (id text PRIMARY KEY, user_id text NOT NULL, role text NOT NULL, content text NOT NULL, created_at timestamptz NOT NULL)`,
+      );
     };
     const version = (user: string) => redis.hget(`${appId}||chat:history:${user}`, 'version');
     const served = async (user: string) => {
@@ -341,7 +357,13 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat', () => {
 
       const fourth = await runCli(stack.sidecar.port, ['--table', reloaded]);
       expect(fourth.code).toBe(0);
-      expect(summaryOf(fourth)).toMatchObject({ pass: 4, nothingToDo: true, migrated: 0, alreadyMigrated: 25, source: { change: 'unchanged' } });
+      expect(summaryOf(fourth)).toMatchObject({
+        pass: 4,
+        nothingToDo: true,
+        migrated: 0,
+        alreadyMigrated: 25,
+        source: { change: 'unchanged' },
+      });
     }, 120_000);
   });
 });
@@ -351,7 +373,11 @@ describe.skipIf(missing('redis', 'postgres'))('npm run migrate:chat with rows it
     const table = `legacy_bad_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     const db = new pg.Client({ connectionString: SOURCE });
     await db.connect();
-    const sidecar = await startSidecar({ appId: `mig-e-${randomUUID().slice(0, 8)}`, components: await loadStateComponents(componentsDir), backends: 'real' });
+    const sidecar = await startSidecar({
+      appId: `mig-e-${randomUUID().slice(0, 8)}`,
+      components: await loadStateComponents(componentsDir),
+      backends: 'real',
+    });
     try {
       await db.query(`CREATE TABLE ${table} (id integer, user_id text, role text, content text, created_at timestamptz)`);
       await db.query(

@@ -59,7 +59,7 @@ describe('updateWithRetry (compare-and-set through the sidecar)', () => {
     expect(outcome).toEqual({ result: 2, attempts: 2, wrote: true });
   });
 
-  it('gives up with Conflict once the retry budget is spent, leaving the winner\'s value', async () => {
+  it("gives up with Conflict once the retry budget is spent, leaving the winner's value", async () => {
     const key = uniqueId('test:cas:exhausted');
     await increment(key);
     const error = await increment(key, { store: withInterleavedWriter(key, 100), budget: fastBudget }).catch((e: unknown) => e);

@@ -45,7 +45,11 @@ describe('idempotency records (the service over the hot store)', () => {
     request: { title: 'A' },
     ...overrides,
   });
-  const created: IdempotentReply = { status: 201, body: { task: { id: 't1' } }, headers: { location: '/x/t1', etag: '"1"', 'x-other': 'no' } };
+  const created: IdempotentReply = {
+    status: 201,
+    body: { task: { id: 't1' } },
+    headers: { location: '/x/t1', etag: '"1"', 'x-other': 'no' },
+  };
 
   it('runs once and answers the first reply again, with only location and etag kept from its headers', async () => {
     const { service, execute, runs } = setup();
@@ -146,7 +150,15 @@ describe('idempotency records (the service over the hot store)', () => {
     };
     await expect(service.run(s, execute(conflict), log)).rejects.toBeInstanceOf(Conflict);
     await expect(service.run(s, execute(unknown), log)).rejects.toBeInstanceOf(Unavailable);
-    await expect(service.run(s, execute(() => { throw new NotFound('gone'); }), log)).rejects.toBeInstanceOf(NotFound);
+    await expect(
+      service.run(
+        s,
+        execute(() => {
+          throw new NotFound('gone');
+        }),
+        log,
+      ),
+    ).rejects.toBeInstanceOf(NotFound);
     expect(runs()).toBe(3);
     expect(new Set(ids).size).toBe(1);
     expect(ids[0]).toMatch(/^[A-Za-z0-9_-]{32}$/);

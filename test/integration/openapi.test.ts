@@ -138,7 +138,16 @@ describe('GET /api/openapi.json', () => {
     for (const id of ['appendChatMessage', 'createTask', 'processChatMessage']) {
       expect(unavailable(id).description).toMatch(/retry with the same `Idempotency-Key`/);
     }
-    for (const id of ['updateTask', 'deleteTask', 'putProfile', 'putChatSession', 'deleteChatSession', 'clearChatMessages', 'putSession', 'deleteSession']) {
+    for (const id of [
+      'updateTask',
+      'deleteTask',
+      'putProfile',
+      'putChatSession',
+      'deleteChatSession',
+      'clearChatMessages',
+      'putSession',
+      'deleteSession',
+    ]) {
       expect(unavailable(id).description).not.toMatch(/same `Idempotency-Key`/);
       expect(unavailable(id).description).toMatch(/read the resource back/);
     }

@@ -64,7 +64,8 @@ describe('round trips: sessions', () => {
 });
 
 describe('round trips: workflow', () => {
-  const process = (user: string, message: string) => () => call('POST', `${stack.api}/users/${user}/chat/process`, { user, body: { message } });
+  const process = (user: string, message: string) => () =>
+    call('POST', `${stack.api}/users/${user}/chat/process`, { user, body: { message } });
 
   it('spends three calls on a step (one read of workflow and history, one write each) and one append per step', async () => {
     const user = uniqueId('u');

@@ -184,4 +184,3 @@ describe('session writes whose outcome is unknown', () => {
     expect(await chatSessions.get(user)).toBeNull();
   });
 });
-

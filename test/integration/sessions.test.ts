@@ -31,7 +31,10 @@ describe('session cache', () => {
     const expiresAt = Date.parse(response.body.expiresAt);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 3600_000);
     expect(expiresAt).toBeLessThanOrEqual(after + 3600_000);
-    expect(await get(id)).toMatchObject({ status: 200, body: { sessionId: id, data: { token: 'abc', roles: ['reader'] }, expiresAt: response.body.expiresAt } });
+    expect(await get(id)).toMatchObject({
+      status: 200,
+      body: { sessionId: id, data: { token: 'abc', roles: ['reader'] }, expiresAt: response.body.expiresAt },
+    });
   });
 
   it('uses the requested TTL', async () => {

@@ -89,7 +89,9 @@ describe('what the adapter counts as the store being unavailable', () => {
         expect(error).not.toBeInstanceOf(Unavailable);
         expect(errorResponse(error, 'corr-1', silentLog).status).toBe(500);
       }
-      await expect(rejection(store.transaction([{ kind: 'upsert', key, value: deepValue(), options: { mode: 'overwrite' } }]))).resolves.toBeInstanceOf(RangeError);
+      await expect(
+        rejection(store.transaction([{ kind: 'upsert', key, value: deepValue(), options: { mode: 'overwrite' } }])),
+      ).resolves.toBeInstanceOf(RangeError);
     }
     expect(sidecar.journal.counts()['save:statestore'] ?? 0).toBe(savesBefore);
     await store.save(key, { n: 1 }, { mode: 'overwrite' });
@@ -195,7 +197,11 @@ describe('the request budget in the adapter', () => {
     const hung = await startFaultySidecar('hang');
     const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: hung.port });
     await connection.whenReady();
-    const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 30_000, breakerThreshold: 1, breakerHalfOpenAfterMs: 60_000 });
+    const store = createDaprStateStore(connection, 'statestore', {
+      timeoutMs: 30_000,
+      breakerThreshold: 1,
+      breakerHalfOpenAfterMs: 60_000,
+    });
     for (let i = 0; i < 3; i += 1) {
       const started = performance.now();
       const error = await rejection(runWithDeadline(performance.now() + 150, () => store.get('test:doc:budget')));

@@ -62,7 +62,9 @@ describe('a task create whose durable write has an unknown outcome', () => {
   it('answers 503 with outcome unknown when the store cannot be read back', async () => {
     const user = uniqueId('u');
     const durable = durableWith('lands, then times out', 'down');
-    const failure = await tasksOn(durable.store).create(user, { title: 'unknown' }, log).catch((error: unknown) => error);
+    const failure = await tasksOn(durable.store)
+      .create(user, { title: 'unknown' }, log)
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(Unavailable);
     expect(failure).toMatchObject({ outcomeUnknown: true });
     expect(await storedTitles(user)).toEqual(['unknown']); // it did land: hence "unknown", never a plain 503
@@ -71,7 +73,9 @@ describe('a task create whose durable write has an unknown outcome', () => {
   it('answers a plain 503 (retry is safe) when the store refused the write, and writes once', async () => {
     const user = uniqueId('u');
     const durable = durableWith('refused');
-    const failure = await tasksOn(durable.store).create(user, { title: 'refused' }, log).catch((error: unknown) => error);
+    const failure = await tasksOn(durable.store)
+      .create(user, { title: 'refused' }, log)
+      .catch((error: unknown) => error);
     expect(failure).toMatchObject({ outcomeUnknown: false });
     expect(durable.saves()).toBe(1);
     expect(await storedTitles(user)).toEqual([]);

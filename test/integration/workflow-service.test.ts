@@ -181,7 +181,8 @@ describe('the workflow service with a clock it does not own', () => {
     const { workflow } = services({
       ...stores.hot,
       async save(key, value, options) {
-        if (key.startsWith('chat:history:')) writes.push({ key, ids: (value as { messages: Array<{ id: string }> }).messages.map((m) => m.id) });
+        if (key.startsWith('chat:history:'))
+          writes.push({ key, ids: (value as { messages: Array<{ id: string }> }).messages.map((m) => m.id) });
         return stores.hot.save(key, value, options);
       },
     });

@@ -7,23 +7,22 @@ const { save, get, transact } = storeCalls(h);
 describe('POST /v1.0/state/{store}/bulk', () => {
   it('answers in request order, with absent keys carrying no data', async () => {
     const [a, b, absent] = [uniqueKey('bulk-a'), uniqueKey('bulk-b'), uniqueKey('bulk-absent')];
-    await save([{ key: a, value: { n: 1 } }, { key: b, value: 'two' }]);
+    await save([
+      { key: a, value: { n: 1 } },
+      { key: b, value: 'two' },
+    ]);
     await save([{ key: b, value: 'two again' }]);
 
     const { status, body } = await read(await postJson(h.url('/state/statestore/bulk'), { keys: [b, absent, a], parallelism: 2 }));
     expect(status).toBe(200);
-    expect(body).toEqual([
-      { key: b, data: 'two again', etag: '2' },
-      { key: absent },
-      { key: a, data: { n: 1 }, etag: '1' },
-    ]);
+    expect(body).toEqual([{ key: b, data: 'two again', etag: '2' }, { key: absent }, { key: a, data: { n: 1 }, etag: '1' }]);
   });
 
   it('answers [] for no keys', async () => {
     expect(await read(await postJson(h.url('/state/statestore/bulk'), { keys: [] }))).toMatchObject({ status: 200, body: [] });
   });
 
-  it('ends the JSON document with a newline and names its content type, as Go\'s encoder does', async () => {
+  it("ends the JSON document with a newline and names its content type, as Go's encoder does", async () => {
     const response = await postJson(h.url('/state/statestore/bulk'), { keys: [uniqueKey('bulk-newline')] });
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(await response.text()).toMatch(/^\[\{"key":"bulk-newline-[^"]+"\}\]\n$/);
@@ -57,7 +56,7 @@ describe('POST /v1.0/state/{store}/transaction', () => {
     expect((await get(removed)).status).toBe(204);
   });
 
-  it('copies URL metadata into every operation, over the operation\'s own (daprd 1.14.5 and later)', async () => {
+  it("copies URL metadata into every operation, over the operation's own (daprd 1.14.5 and later)", async () => {
     const [plain, ownTtl, deleted] = [uniqueKey('tx-query-ttl'), uniqueKey('tx-query-own'), uniqueKey('tx-query-del')];
     await save([{ key: deleted, value: 'old' }]);
     const response = await postJson(h.url('/state/statestore/transaction?metadata.ttlInSeconds=10'), {

@@ -51,9 +51,7 @@ describe('ETags (state.redis semantics)', () => {
   });
 
   it('answers 500 ERR_STATE_SAVE for a concurrency it does not know', async () => {
-    const { status, body } = await read(
-      await save([{ key: uniqueKey('odd-option'), value: 1, options: { concurrency: 'optimistic' } }]),
-    );
+    const { status, body } = await read(await save([{ key: uniqueKey('odd-option'), value: 1, options: { concurrency: 'optimistic' } }]));
     expect(status).toBe(500);
     expect(body).toMatchObject({ errorCode: 'ERR_STATE_SAVE' });
   });

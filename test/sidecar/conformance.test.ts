@@ -129,7 +129,10 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
 
   it('reads in bulk in request order, absent keys without data', async () => {
     const [a, b, absent] = [uniqueKey('bulk-a'), uniqueKey('bulk-b'), uniqueKey('bulk-absent')];
-    await save([{ key: a, value: 'A' }, { key: b, value: 'B' }]);
+    await save([
+      { key: a, value: 'A' },
+      { key: b, value: 'B' },
+    ]);
     const response = await read(await post('/bulk', { keys: [b, absent, a] }));
     expect(response.status).toBe(200);
     expect(response.body).toEqual([
@@ -197,26 +200,37 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
     expect((await get(key)).body).toBe(2);
   });
 
-  it.concurrent(`${redisOr('writes', 'refuses (409)')} a first-write save with an ETag and a TTL on an absent key${redisOr(', which then expires', '')}`, async ({ expect }) => {
+  it.concurrent(`${redisOr('writes', 'refuses (409)')} a first-write save with an ETag and a TTL on an absent key${redisOr(', which then expires', '')}`, async ({
+    expect,
+  }) => {
     const key = uniqueKey('etag-ttl-absent');
     const etag = redisOr('1234', '00000000-0000-4000-8000-000000000000');
-    const item = { key, value: 'v', etag, options: { concurrency: 'first-write', consistency: 'strong' }, metadata: { hello: 'world', ttlInSeconds: '1' } };
+    const item = {
+      key,
+      value: 'v',
+      etag,
+      options: { concurrency: 'first-write', consistency: 'strong' },
+      metadata: { hello: 'world', ttlInSeconds: '1' },
+    };
     expect((await save([item])).status).toBe(redisOr(204, 409));
     expect((await get(key)).status).toBe(redisOr(200, 204));
     await sleep(2100);
     expect((await get(key)).status).toBe(204);
   });
 
-  it.concurrent('lets URL metadata on a save win over every item\'s own', async ({ expect }) => {
+  it.concurrent("lets URL metadata on a save win over every item's own", async ({ expect }) => {
     const [own, none] = [uniqueKey('save-query-own'), uniqueKey('save-query-none')];
-    const response = await post('?metadata.ttlInSeconds=60', [{ key: own, value: 1, metadata: { ttlInSeconds: '1' } }, { key: none, value: 2 }]);
+    const response = await post('?metadata.ttlInSeconds=60', [
+      { key: own, value: 1, metadata: { ttlInSeconds: '1' } },
+      { key: none, value: 2 },
+    ]);
     expect(response.status).toBe(204);
     await sleep(2100);
     expect((await get(own)).body).toBe(1);
     expect((await get(none)).body).toBe(2);
   });
 
-  it.concurrent('copies URL metadata on a transaction into every operation, over the operation\'s own', async ({ expect }) => {
+  it.concurrent("copies URL metadata on a transaction into every operation, over the operation's own", async ({ expect }) => {
     const [plain, own] = [uniqueKey('tx-query-plain'), uniqueKey('tx-query-own')];
     const response = await post('/transaction?metadata.ttlInSeconds=1', {
       operations: [
@@ -230,15 +244,18 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
     expect((await get(own)).status).toBe(204);
   });
 
-  it.concurrent('keeps a transaction\'s body metadata at transaction level: it sets no TTL on the operations', async ({ expect }) => {
+  it.concurrent("keeps a transaction's body metadata at transaction level: it sets no TTL on the operations", async ({ expect }) => {
     const key = uniqueKey('tx-body-meta');
-    const response = await post('/transaction', { operations: [{ operation: 'upsert', request: { key, value: 1 } }], metadata: { ttlInSeconds: '1' } });
+    const response = await post('/transaction', {
+      operations: [{ operation: 'upsert', request: { key, value: 1 } }],
+      metadata: { ttlInSeconds: '1' },
+    });
     expect(response.status).toBe(204);
     await sleep(2100);
     expect((await get(key)).body).toBe(1);
   });
 
-  it('rejects a key containing || with 400 and daprd\'s illegal-key details', async () => {
+  it("rejects a key containing || with 400 and daprd's illegal-key details", async () => {
     const { status, body } = await read(await save([{ key: 'a||b', value: 1 }]));
     expect(status).toBe(400);
     expect(body).toMatchObject({
@@ -257,7 +274,13 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
     const query = { filter: { EQ: { state: 'WA' } }, sort: [{ key: 'state', order: 'DESC' }], page: { limit: 10 } };
     const { status, body } = await read(await postTo(`${sidecar.url}/v1.0-alpha1/state/${target.store}/query`, query));
     expect(status).toBe(500);
-    const resource = { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', description: '', owner: '', resource_name: target.store, resource_type: 'state' };
+    const resource = {
+      '@type': 'type.googleapis.com/google.rpc.ResourceInfo',
+      description: '',
+      owner: '',
+      resource_name: target.store,
+      resource_type: 'state',
+    };
     const info = (reason: string) => ({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: null, reason });
     expect(body).toEqual(
       redisOr(

@@ -1,10 +1,4 @@
-import {
-  CommunicationProtocolEnum,
-  DaprClient,
-  LogLevel,
-  StateConcurrencyEnum,
-  StateConsistencyEnum,
-} from '@dapr/dapr';
+import { CommunicationProtocolEnum, DaprClient, LogLevel, StateConcurrencyEnum, StateConsistencyEnum } from '@dapr/dapr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, uniqueKey, type Harness } from './helpers.js';
 
@@ -43,7 +37,10 @@ describe('the real DaprClient (HTTP) against the stand-in', () => {
 
   it('reads ETags through getBulk, in request order', async () => {
     const [a, absent, b] = [uniqueKey('sdk-a'), uniqueKey('sdk-absent'), uniqueKey('sdk-b')];
-    await client.state.save(STORE, [{ key: a, value: 'A' }, { key: b, value: 'B' }]);
+    await client.state.save(STORE, [
+      { key: a, value: 'A' },
+      { key: b, value: 'B' },
+    ]);
     await client.state.save(STORE, [{ key: b, value: 'B2' }]);
     expect(await client.state.getBulk(STORE, [b, absent, a])).toEqual([
       { key: b, data: 'B2', etag: '2' },
@@ -94,7 +91,7 @@ describe('the real DaprClient (HTTP) against the stand-in', () => {
     ).rejects.toThrow(/"status":400/);
   });
 
-  it('reads the sidecar metadata, with each store\'s capabilities and a value it set itself', async () => {
+  it("reads the sidecar metadata, with each store's capabilities and a value it set itself", async () => {
     await client.metadata.set('sdk-key', 'set by the SDK');
     const metadata = await client.metadata.get();
     expect(metadata.id).toBe('test-app');

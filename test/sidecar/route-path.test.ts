@@ -9,14 +9,20 @@ const getPath = async (rawKeyPath: string) => read(await fetch(h.url(`/state/sta
 describe('keys in the URL path, as daprd decodes them (route parameter + url.QueryUnescape)', () => {
   it('reads a literal + as a space, and %2B as a plus', async () => {
     const base = uniqueKey('plus');
-    await save([{ key: `${base} spaced`, value: 'space' }, { key: `${base}+plus`, value: 'plus' }]);
+    await save([
+      { key: `${base} spaced`, value: 'space' },
+      { key: `${base}+plus`, value: 'plus' },
+    ]);
     expect((await getPath(`${base}+spaced`)).body).toBe('space');
     expect((await getPath(`${base}%2Bplus`)).body).toBe('plus');
   });
 
   it('keeps an encoded slash inside the key and decodes an encoded percent sign', async () => {
     const base = uniqueKey('chars');
-    await save([{ key: `${base}/a`, value: 'slash' }, { key: `${base}%b`, value: 'percent' }]);
+    await save([
+      { key: `${base}/a`, value: 'slash' },
+      { key: `${base}%b`, value: 'percent' },
+    ]);
     expect((await getPath(`${base}%2Fa`)).body).toBe('slash');
     expect((await getPath(`${base}%25b`)).body).toBe('percent');
   });
@@ -29,7 +35,7 @@ describe('keys in the URL path, as daprd decodes them (route parameter + url.Que
     expect((await postJson(h.url('/state/statestore/'), [{ key: uniqueKey('slash-save'), value: 1 }])).status).toBe(204);
   });
 
-  it('answers a malformed escape with Go\'s plain 400 before routing', async () => {
+  it("answers a malformed escape with Go's plain 400 before routing", async () => {
     const response = await fetch(h.url('/state/statestore/bad%zz'));
     expect(response.status).toBe(400);
     expect(await response.text()).toBe('400 Bad Request');

@@ -6,7 +6,7 @@ import { APP_ID, postJson, read, useHarness } from './helpers.js';
 const h = useHarness();
 
 describe('GET /v1.0/metadata', () => {
-  it('answers daprd 1.16.4\'s document: app id, version, state stores with capabilities, no empty lists', async () => {
+  it("answers daprd 1.16.4's document: app id, version, state stores with capabilities, no empty lists", async () => {
     const response = await fetch(h.url('/metadata'));
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(await read(response)).toEqual({
@@ -71,7 +71,7 @@ describe('health', () => {
 describe('requests no route takes', () => {
   const fallback = { errorCode: 'ERR_DIRECT_INVOKE', message: 'failed getting app id either from the URL path or the header dapr-app-id' };
 
-  it('get daprd\'s fallback answer: 404 ERR_DIRECT_INVOKE, for unknown paths and for known paths with another method', async () => {
+  it("get daprd's fallback answer: 404 ERR_DIRECT_INVOKE, for unknown paths and for known paths with another method", async () => {
     const calls: Array<[string, string]> = [
       ['GET', h.url('/nothing')],
       ['GET', `${h.sidecar.url}/v2.0/state/statestore/k`],
@@ -83,7 +83,13 @@ describe('requests no route takes', () => {
       ['GET', `${h.sidecar.url}/v1.0-alpha1/state/statestore/query`],
     ];
     for (const [method, url] of calls) {
-      expect({ method, url, ...(await read(await fetch(url, { method }))) }).toEqual({ method, url, status: 404, etag: null, body: fallback });
+      expect({ method, url, ...(await read(await fetch(url, { method }))) }).toEqual({
+        method,
+        url,
+        status: 404,
+        etag: null,
+        body: fallback,
+      });
     }
   });
 
@@ -97,7 +103,7 @@ describe('requests no route takes', () => {
 describe('trace headers on answers', () => {
   const traceId = '0af7651916cd43dd8448eb211c80319c';
 
-  it('continue the caller\'s trace with a new span id and its sampled flag, and echo tracestate', async () => {
+  it("continue the caller's trace with a new span id and its sampled flag, and echo tracestate", async () => {
     const response = await fetch(h.url('/state/statestore/k'), {
       headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01`, tracestate: 'congo=t61rcWkgMzE' },
     });
@@ -128,7 +134,14 @@ describe('a sidecar without state stores', () => {
       expect(body).toEqual({
         errorCode: 'ERR_STATE_STORE_NOT_CONFIGURED',
         message: 'state store statestore is not configured',
-        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: { appID: APP_ID }, reason: 'DAPR_STATE_NOT_CONFIGURED' }],
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            domain: 'dapr.io',
+            metadata: { appID: APP_ID },
+            reason: 'DAPR_STATE_NOT_CONFIGURED',
+          },
+        ],
       });
     } finally {
       await empty.close();

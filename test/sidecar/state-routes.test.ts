@@ -52,7 +52,7 @@ describe('POST /v1.0/state/{store}', () => {
     expect((await read(await fetch(h.url(`/state/statestore/${key}`)))).body).toBe(7);
   });
 
-  it('rejects malformed JSON with 400 ERR_MALFORMED_REQUEST, reporting the decoder\'s text without prefix', async () => {
+  it("rejects malformed JSON with 400 ERR_MALFORMED_REQUEST, reporting the decoder's text without prefix", async () => {
     const { status, body } = await read(await postRaw(h.url('/state/statestore'), '[{"key":'));
     expect(status).toBe(400);
     expect(body).toMatchObject({ errorCode: 'ERR_MALFORMED_REQUEST', message: expect.not.stringMatching(/^failed deserializing/) });
@@ -64,9 +64,7 @@ describe('POST /v1.0/state/{store}', () => {
 
   it('rejects a metadata value that is not a string with 400, as the SDK trap in dapr.md describes', async () => {
     const key = uniqueKey('numeric-ttl');
-    const { status, body } = await read(
-      await postJson(h.url('/state/statestore'), [{ key, value: 1, metadata: { ttlInSeconds: 60 } }]),
-    );
+    const { status, body } = await read(await postJson(h.url('/state/statestore'), [{ key, value: 1, metadata: { ttlInSeconds: 60 } }]));
     expect(status).toBe(400);
     expect(body).toMatchObject({ errorCode: 'ERR_MALFORMED_REQUEST' });
     expect((await fetch(h.url(`/state/statestore/${key}`))).status).toBe(204);
@@ -106,7 +104,13 @@ describe('keys containing ||', () => {
         '@type': 'type.googleapis.com/google.rpc.BadRequest',
         field_violations: [{ ...(field ? { field } : {}), description: message }],
       },
-      { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', description: '', owner: '', resource_name: 'statestore', resource_type: 'state' },
+      {
+        '@type': 'type.googleapis.com/google.rpc.ResourceInfo',
+        description: '',
+        owner: '',
+        resource_name: 'statestore',
+        resource_type: 'state',
+      },
       { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: null, reason: 'DAPR_STATE_ILLEGAL_KEY' },
     ],
   });
@@ -114,7 +118,7 @@ describe('keys containing ||', () => {
     expect(await read(response)).toMatchObject({ status: 400, body: invalidKeyBody(field) });
   };
 
-  it('are rejected on get, save, delete, bulk get and transaction, with daprd\'s error details', async () => {
+  it("are rejected on get, save, delete, bulk get and transaction, with daprd's error details", async () => {
     await expectInvalidKey(await fetch(h.url(`/state/statestore/${encodeURIComponent(bad)}`)));
     await expectInvalidKey(await postJson(h.url('/state/statestore'), [{ key: bad, value: 1 }]));
     await expectInvalidKey(await fetch(h.url(`/state/statestore/${encodeURIComponent(bad)}`), { method: 'DELETE' }));
@@ -125,7 +129,12 @@ describe('keys containing ||', () => {
       }),
       '',
     );
-    expect(h.backends.get('statestore')?.storedKeys().some((k) => k.includes(bad))).toBe(false);
+    expect(
+      h.backends
+        .get('statestore')
+        ?.storedKeys()
+        .some((k) => k.includes(bad)),
+    ).toBe(false);
   });
 });
 
@@ -136,7 +145,14 @@ describe('an unknown store', () => {
       body: {
         errorCode: 'ERR_STATE_STORE_NOT_FOUND',
         message: 'state store nope is not found',
-        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', domain: 'dapr.io', metadata: { appID: APP_ID }, reason: 'DAPR_STATE_NOT_FOUND' }],
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            domain: 'dapr.io',
+            metadata: { appID: APP_ID },
+            reason: 'DAPR_STATE_NOT_FOUND',
+          },
+        ],
       },
     });
   };
@@ -163,7 +179,9 @@ describe('POST /v1.0-alpha1/state/{store}/query on a Redis-flavoured store', () 
     for (const body of ['{', '[]']) {
       const answer = await read(await postRaw(queryUrl(), body));
       expect(answer).toMatchObject({ status: 500, body: { errorCode: 'ERR_STATE_QUERY' } });
-      expect((answer.body as { message: string }).message).toMatch(/^state store statestore query failed: failed to parse JSON query body: /);
+      expect((answer.body as { message: string }).message).toMatch(
+        /^state store statestore query failed: failed to parse JSON query body: /,
+      );
     }
   });
 
@@ -175,7 +193,7 @@ describe('POST /v1.0-alpha1/state/{store}/query on a Redis-flavoured store', () 
   });
 });
 
-describe('bodies over daprd\'s 4 MiB limit', () => {
+describe("bodies over daprd's 4 MiB limit", () => {
   const big = 'x'.repeat(MAX_BODY_BYTES);
 
   it('are refused with 400 as each route reports a failed read, and nothing is written', async () => {

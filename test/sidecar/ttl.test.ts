@@ -36,7 +36,13 @@ describe('ttlInSeconds', () => {
   it('applies query metadata to every item', async () => {
     const first = uniqueKey('query-ttl-a');
     const second = uniqueKey('query-ttl-b');
-    await save([{ key: first, value: 1 }, { key: second, value: 2, metadata: { ttlInSeconds: '999' } }], '?metadata.ttlInSeconds=10');
+    await save(
+      [
+        { key: first, value: 1 },
+        { key: second, value: 2, metadata: { ttlInSeconds: '999' } },
+      ],
+      '?metadata.ttlInSeconds=10',
+    );
     h.clock.advanceSeconds(10);
     expect(await status(first)).toBe(204);
     expect(await status(second)).toBe(204);

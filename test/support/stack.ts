@@ -19,10 +19,7 @@ export interface Stack {
  * as `npm start` configures it. Settings are read when the function files load, so a test file
  * gets one stack (vitest runs every test file in its own process).
  */
-export async function startStack(
-  settings: Record<string, string> = {},
-  sidecarOptions: Partial<SidecarOptions> = {},
-): Promise<Stack> {
+export async function startStack(settings: Record<string, string> = {}, sidecarOptions: Partial<SidecarOptions> = {}): Promise<Stack> {
   const sidecar = await startSidecar({
     appId: 'state-api',
     components: await loadStateComponents(componentsDir),

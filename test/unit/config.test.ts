@@ -60,7 +60,9 @@ describe('configuration', () => {
   });
 
   it('refuses a store call timeout that the request budget would always cut short', () => {
-    expect(() => loadConfig({ DAPR_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '5000' })).toThrow(/DAPR_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ DAPR_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '5000' })).toThrow(
+      /DAPR_TIMEOUT_MS: must be below REQUEST_TIMEOUT_MS/,
+    );
     expect(loadConfig({ DAPR_TIMEOUT_MS: '4999', REQUEST_TIMEOUT_MS: '5000' }).dapr.timeoutMs).toBe(4999);
   });
 

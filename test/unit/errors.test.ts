@@ -39,7 +39,11 @@ describe('error mapping', () => {
 
   it('answers 503 with Retry-After and without naming the failing store', () => {
     const { log } = capturingLogger();
-    const response = errorResponse(new Unavailable('state store statestore: redis at 10.0.0.4 refused', { retryAfterSeconds: 7 }), 'c', log);
+    const response = errorResponse(
+      new Unavailable('state store statestore: redis at 10.0.0.4 refused', { retryAfterSeconds: 7 }),
+      'c',
+      log,
+    );
     expect(response.status).toBe(503);
     expect(response.headers['retry-after']).toBe('7');
     expect(JSON.stringify(response.jsonBody)).not.toMatch(/statestore|redis|10\.0\.0\.4/);

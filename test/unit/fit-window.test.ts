@@ -3,7 +3,12 @@ import { fitWindow, WINDOW_MAX_BYTES } from '../../shared/chat/chat-history-serv
 import { appendToWindow, EMPTY_WINDOW, messageBytes } from '../../shared/chat/history-window.js';
 import type { ChatMessage } from '../../shared/chat/chat-schemas.js';
 
-const message = (i: number, content = `m${i}`): ChatMessage => ({ id: `id-${i}`, role: 'user', content, timestamp: '2030-01-01T00:00:00.000Z' });
+const message = (i: number, content = `m${i}`): ChatMessage => ({
+  id: `id-${i}`,
+  role: 'user',
+  content,
+  timestamp: '2030-01-01T00:00:00.000Z',
+});
 
 describe('the chat history window', () => {
   it('keeps the newest maxMessages, oldest first', () => {

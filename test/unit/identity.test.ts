@@ -19,7 +19,12 @@ function platformHeaders(encoded: string, principalId: string | null = userId): 
 
 describe('caller identity in platform mode', () => {
   it('takes the user id from the object id claim', () => {
-    const headers = platformHeaders(principal([{ typ: OID, val: userId }, { typ: 'sub', val: 'other' }]));
+    const headers = platformHeaders(
+      principal([
+        { typ: OID, val: userId },
+        { typ: 'sub', val: 'other' },
+      ]),
+    );
     expect(identifyCaller(headers, 'platform', CLIENT_ID)).toEqual({ userId, isAdmin: false });
   });
 
@@ -29,12 +34,22 @@ describe('caller identity in platform mode', () => {
   });
 
   it('recognises the State.Admin app role', () => {
-    const headers = platformHeaders(principal([{ typ: OID, val: userId }, { typ: 'roles', val: 'State.Admin' }]));
+    const headers = platformHeaders(
+      principal([
+        { typ: OID, val: userId },
+        { typ: 'roles', val: 'State.Admin' },
+      ]),
+    );
     expect(identifyCaller(headers, 'platform', CLIENT_ID)).toEqual({ userId, isAdmin: true });
   });
 
   it('ignores the admin role name in a claim that is not a role', () => {
-    const headers = platformHeaders(principal([{ typ: OID, val: userId }, { typ: 'name', val: 'State.Admin' }]));
+    const headers = platformHeaders(
+      principal([
+        { typ: OID, val: userId },
+        { typ: 'name', val: 'State.Admin' },
+      ]),
+    );
     expect(identifyCaller(headers, 'platform', CLIENT_ID).isAdmin).toBe(false);
   });
 
@@ -47,7 +62,10 @@ describe('caller identity in platform mode', () => {
     ['a principal naming no user', platformHeaders(principal([{ typ: 'name', val: 'x' }]))],
     ['a principal whose user id is not a valid id', platformHeaders(principal([{ typ: OID, val: 'a:b' }]), 'a:b')],
     ['a principal whose id header disagrees (hand-made)', platformHeaders(principal([{ typ: OID, val: userId }]), 'someone-else')],
-    ['a principal without the id header the platform always sends (hand-made)', platformHeaders(principal([{ typ: OID, val: userId }]), null)],
+    [
+      'a principal without the id header the platform always sends (hand-made)',
+      platformHeaders(principal([{ typ: OID, val: userId }]), null),
+    ],
   ])('rejects %s with 401', (_what, headers) => {
     expect(() => identifyCaller(headers, 'platform', CLIENT_ID)).toThrow(Unauthenticated);
   });
@@ -59,7 +77,12 @@ describe('caller identity in platform mode', () => {
 
 describe('platform mode without platform authentication (no AUTH_CLIENT_ID)', () => {
   it('refuses a well-formed principal: nothing guarantees the platform set it', () => {
-    const forged = platformHeaders(principal([{ typ: OID, val: userId }, { typ: 'roles', val: 'State.Admin' }]));
+    const forged = platformHeaders(
+      principal([
+        { typ: OID, val: userId },
+        { typ: 'roles', val: 'State.Admin' },
+      ]),
+    );
     expect(() => identifyCaller(forged, 'platform')).toThrow(/not configured/);
     expect(() => identifyCaller(forged, 'platform', '')).toThrow(Unauthenticated);
   });

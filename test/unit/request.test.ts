@@ -31,8 +31,12 @@ describe('JSON body parsing', () => {
   });
 
   it('accepts a charset parameter and +json media types', async () => {
-    await expect(parseJsonBody(post('{"title":"a"}', { 'content-type': 'application/json; charset=utf-8' }), bodySchema)).resolves.toEqual({ title: 'a' });
-    await expect(parseJsonBody(post('{"title":"a"}', { 'content-type': 'application/merge-patch+json' }), bodySchema)).resolves.toEqual({ title: 'a' });
+    await expect(parseJsonBody(post('{"title":"a"}', { 'content-type': 'application/json; charset=utf-8' }), bodySchema)).resolves.toEqual({
+      title: 'a',
+    });
+    await expect(parseJsonBody(post('{"title":"a"}', { 'content-type': 'application/merge-patch+json' }), bodySchema)).resolves.toEqual({
+      title: 'a',
+    });
   });
 
   it.each([
