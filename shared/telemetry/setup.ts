@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 export interface TelemetryOptions {
@@ -16,9 +17,11 @@ let started: Promise<TelemetryMode> | undefined;
  * - with a connection string: Azure Monitor's distro (`@azure/monitor-opentelemetry`, imported only
  *   then, since it is heavy), plus the Functions instrumentation that binds the host's trace context
  *   and tells the host the worker sends its own telemetry;
- * - otherwise a tracer provider that records nothing unless span processors are passed: trace
- *   context still flows (log lines carry trace ids, the sidecar gets a `traceparent`), at the cost of
- *   a few non-recording span objects per request, and nothing is exported.
+ * - with span processors (tests): the SDK's tracer provider, recording every span;
+ * - otherwise propagation only: no tracer provider, just a context manager and the W3C propagator.
+ *   Nothing is recorded or exported, yet context flows: log lines carry the host's trace and span
+ *   ids, and every sidecar call carries the host's `traceparent` (its sampled flag untouched, so
+ *   daprd samples as the caller decided).
  */
 export function startTelemetry(options: TelemetryOptions = {}): Promise<TelemetryMode> {
   started ??= register(options);
@@ -36,14 +39,19 @@ async function register({ connectionString, spanProcessors = [] }: TelemetryOpti
     new AzureFunctionsInstrumentationESM().registerAzFunc(azFunc);
     return 'application-insights';
   }
-  // Imported here, not at module load: function files load without it (see shared/deps.ts).
-  const { AlwaysOffSampler, NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
-  const recording = spanProcessors.length > 0;
-  const provider = new NodeTracerProvider({
-    spanProcessors,
-    // Without an exporter nothing would read recorded spans: make them all non-recording.
-    ...(recording ? {} : { sampler: new AlwaysOffSampler() }),
-  });
-  provider.register();
-  return recording ? 'recording' : 'propagation-only';
+  if (spanProcessors.length > 0) {
+    const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
+    new NodeTracerProvider({ spanProcessors }).register();
+    return 'recording';
+  }
+  // Nothing would read a span, so no tracer provider: the API's tracer then makes non-recording
+  // spans that carry the context they were started in (the host's), which is all propagation needs.
+  // Only the two pieces that make context flow are loaded, not the SDK (~2× the import time).
+  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+  ]);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return 'propagation-only';
 }

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('without an exporter (the local default)', () => {
-  it('records nothing, yet still sends every state call the caller’s trace id', async () => {
+  it('records nothing, yet sends every state call the host’s trace context with the caller’s sampling decision', async () => {
     expect(await startTelemetry()).toBe('propagation-only');
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     const user = uniqueId('p');
@@ -30,7 +30,8 @@ describe('without an exporter (the local default)', () => {
     expect(response.status).toBe(201);
     const sent = stack.sidecar.journal.entries().filter((entry) => entry.store !== undefined);
     expect(sent.length).toBeGreaterThan(0);
-    // Not sampled here (nothing would read the spans), but the same trace: daprd's spans join it.
-    for (const entry of sent) expect(entry.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+    // Passed through, not re-sampled: daprd's spans join the trace and follow the caller's sampled flag.
+    for (const entry of sent) expect(entry.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(response.headers.get('x-correlation-id')).toBe(traceId);
   });
 });
