@@ -1,5 +1,6 @@
 import { context, propagation } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { W3CPropagator } from './w3c-propagator.js';
 
 export interface TelemetryOptions {
   /** `APPLICATIONINSIGHTS_CONNECTION_STRING`: when set, spans and logs go to Application Insights. */
@@ -46,12 +47,9 @@ async function register({ connectionString, spanProcessors = [] }: TelemetryOpti
   }
   // Nothing would read a span, so no tracer provider: the API's tracer then makes non-recording
   // spans that carry the context they were started in (the host's), which is all propagation needs.
-  // Only the two pieces that make context flow are loaded, not the SDK (~2× the import time).
-  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }] = await Promise.all([
-    import('@opentelemetry/context-async-hooks'),
-    import('@opentelemetry/core'),
-  ]);
+  // Only what makes context flow is loaded: not the SDK, nor @opentelemetry/core (see w3c-propagator.ts).
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  propagation.setGlobalPropagator(new W3CPropagator());
   return 'propagation-only';
 }
