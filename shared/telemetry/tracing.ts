@@ -6,10 +6,11 @@ export const tracer = trace.getTracer('dapr-state-functions');
 
 /** The active span's ids in the field names Application Insights and most log tools expect. */
 export function activeTraceFields(): { trace_id: string; span_id: string } | undefined {
-  const span = trace.getActiveSpan();
-  if (!span) return undefined;
-  const { traceId, spanId } = span.spanContext();
-  return { trace_id: traceId, span_id: spanId };
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  // Without a recording tracer and without a trace handed over, the active span is the API's
+  // invalid placeholder: all-zero ids say nothing, so no fields then.
+  if (!spanContext || !trace.isSpanContextValid(spanContext)) return undefined;
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
 
 /**

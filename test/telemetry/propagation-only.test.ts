@@ -1,5 +1,7 @@
+import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelemetry } from '../../shared/telemetry/setup.js';
+import { activeTraceFields } from '../../shared/telemetry/tracing.js';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -33,5 +35,14 @@ describe('without an exporter (the local default)', () => {
     // Passed through, not re-sampled: daprd's spans join the trace and follow the caller's sampled flag.
     for (const entry of sent) expect(entry.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     expect(response.headers.get('x-correlation-id')).toBe(traceId);
+  });
+
+  it('gives log lines the host’s trace and span ids, and none rather than zeros when no trace was handed over', async () => {
+    expect(await startTelemetry()).toBe('propagation-only');
+    const host = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true };
+    const within = (spanContext: typeof host) => context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), activeTraceFields);
+    expect(within(host)).toEqual({ trace_id: host.traceId, span_id: host.spanId });
+    expect(within(INVALID_SPAN_CONTEXT)).toBeUndefined();
+    expect(activeTraceFields()).toBeUndefined();
   });
 });
