@@ -9,13 +9,26 @@ import type { AuthMode } from '../http/identity.js';
  * internet: it works offline and behind internal ingress.
  */
 
-/** Where `npm run build` copies the bundle (dist/vendor/, shipped in the image), relative to dist/shared/openapi/. */
-const BUILT_BUNDLE = fileURLToPath(new URL('../../vendor/scalar-api-reference.js', import.meta.url));
+const BUILT_BUNDLE = 'vendor/scalar-api-reference.js';
 const PACKAGE_BUNDLE = '@scalar/api-reference/browser/standalone.js';
+
+/**
+ * The copy `npm run build` makes in dist/vendor/ (shipped in the image). This code runs from
+ * dist/functions/ or dist/functions/chunks/ (the bundled function files, dev/bundle-functions.mjs)
+ * or from dist/shared/openapi/ (tsc's output), so the copy is looked for up to three folders up.
+ */
+function builtBundlePath(): string | undefined {
+  for (const up of ['', '../', '../../']) {
+    const candidate = fileURLToPath(new URL(`${up}../${BUILT_BUNDLE}`, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
 
 /** The bundle's path: the copy made by the build, else the npm package (source runs, tests). */
 export function referenceBundlePath(): string | undefined {
-  if (existsSync(BUILT_BUNDLE)) return BUILT_BUNDLE;
+  const built = builtBundlePath();
+  if (built) return built;
   try {
     return createRequire(import.meta.url).resolve(PACKAGE_BUNDLE);
   } catch {

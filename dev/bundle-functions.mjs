@@ -1,0 +1,40 @@
+// Bundles the function files for the build (`npm run build`) and the benchmark (`npm run bench`):
+// `node dev/bundle-functions.mjs <outdir>`.
+//
+// Node 20 spends more time finding, reading and linking a module than running it, and the app's
+// function files import some 400 of them (zod alone is ~240). esbuild puts each function file in
+// <outdir>/ and the code they share in <outdir>/chunks/ (outside the `dist/functions/*.js` glob
+// that package.json's "main" gives the host), so the host loads a handful of files instead.
+// Dynamic imports stay dynamic: the Dapr adapter is still loaded on the first request.
+//
+// Left to node_modules, loaded as before:
+// - @azure/functions: the worker hands it @azure/functions-core at run time;
+// - @dapr/dapr: large, CommonJS, loaded on first use;
+// - @opentelemetry/*: the API keeps process-wide state shared with the Azure Monitor distro;
+// - pino: it starts its transports from files by path.
+import { build } from 'esbuild';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const outdir = process.argv[2];
+if (!outdir) {
+  process.stderr.write('usage: node dev/bundle-functions.mjs <outdir>\n');
+  process.exit(2);
+}
+const entryPoints = readdirSync('functions')
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => join('functions', file));
+
+await build({
+  entryPoints,
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'es2022',
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: true,
+  external: ['@azure/*', '@dapr/dapr', '@opentelemetry/*', 'pino'],
+  logLevel: 'warning',
+});
