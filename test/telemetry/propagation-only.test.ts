@@ -1,4 +1,4 @@
-import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, type SpanContext, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelemetry } from '../../shared/telemetry/setup.js';
 import { activeTraceFields } from '../../shared/telemetry/tracing.js';
@@ -39,8 +39,8 @@ describe('without an exporter (the local default)', () => {
 
   it('gives log lines the host’s trace and span ids, and none rather than zeros when no trace was handed over', async () => {
     expect(await startTelemetry()).toBe('propagation-only');
-    const host = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true };
-    const within = (spanContext: typeof host) => context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), activeTraceFields);
+    const host: SpanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true };
+    const within = (spanContext: SpanContext) => context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), activeTraceFields);
     expect(within(host)).toEqual({ trace_id: host.traceId, span_id: host.spanId });
     expect(within(INVALID_SPAN_CONTEXT)).toBeUndefined();
     expect(activeTraceFields()).toBeUndefined();
