@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { benchSeconds, bestOf, runHttpScenario, type ScenarioResult, type Stack } from './measure.js';
 import { type BenchProcess, compiledRoot, freePort, rssMiB, startNode, waitFor200 } from './processes.js';
 import { printReport } from './report.js';
-import { HISTORY_KEY, httpScenarios, seedHistory, workflowCreateStepCalls } from './scenarios.js';
+import { HISTORY_KEY, historyPage, httpScenarios, seedHistory, workflowCreateStepCalls } from './scenarios.js';
 import { runBulkComparison } from './store-bulk.js';
 
 /**
@@ -29,6 +30,8 @@ const only = process.env.BENCH_ONLY?.split(',')
 const selected = (key: string) => !only || only.includes(key);
 const cpuProfDir = process.env.BENCH_CPU_PROF;
 const COLD_STARTS = 3;
+/** The history scenario's answer, saved after seeding for the host's `bench/body` floor (bench/noop-function.ts). */
+const HISTORY_PAGE_FILE = join(compiledRoot, 'history-page.json');
 
 const script = (path: string) => join(compiledRoot, path);
 const benchStarted = performance.now();
@@ -41,7 +44,14 @@ function startHost(sidecarPort: number, port: number, profile: boolean): BenchPr
     'host',
     script('dev/host/main.js'),
     ['--port', String(port), '--functions', script('functions/*.js'), '--functions', script('bench/noop-function.js')],
-    { AUTH_MODE: 'trusted-header', LOG_LEVEL: 'silent', DAPR_HOST: '127.0.0.1', DAPR_HTTP_PORT: String(sidecarPort) },
+    {
+      AUTH_MODE: 'trusted-header',
+      LOG_LEVEL: 'silent',
+      DAPR_HOST: '127.0.0.1',
+      DAPR_HTTP_PORT: String(sidecarPort),
+      BENCH_HISTORY_KEY: HISTORY_KEY,
+      BENCH_HISTORY_PAGE: HISTORY_PAGE_FILE,
+    },
     flags,
   );
 }
@@ -99,6 +109,7 @@ try {
   const stack: Stack = { sidecar, host, bare, sidecarUrl, api: `http://127.0.0.1:${port}/api`, bareUrl: `http://127.0.0.1:${barePort}` };
   await waitFor200(bare, `${stack.bareUrl}/noop`);
   await seedHistory(stack);
+  writeFileSync(HISTORY_PAGE_FILE, await historyPage(stack));
 
   const results = new Map<string, ScenarioResult>();
   const roundsOf = new Map<string, ScenarioResult[]>();

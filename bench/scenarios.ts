@@ -53,6 +53,13 @@ export async function seedHistory(stack: Stack, messages = 50): Promise<void> {
   }
 }
 
+const HISTORY_PATH = `/users/${HISTORY_USER}/chat/messages?limit=20`;
+
+/** The history scenario's answer body, as the API gives it. */
+export async function historyPage(stack: Stack): Promise<string> {
+  return (await send(`${stack.api}${HISTORY_PATH}`, { headers: asUser(HISTORY_USER) })).text();
+}
+
 const get = (url: string, user?: string) => ({ url, requests: [{ method: 'GET' as const, ...(user ? { headers: asUser(user) } : {}) }] });
 
 /** Round-robin over `count` paths, one per request. */
@@ -93,10 +100,22 @@ export const httpScenarios: HttpScenario[] = [
     requests: (stack) => get(`${stack.api}/bench/noop`),
   },
   {
+    key: 'function-sdk',
+    name: 'floor: function + the same @dapr/dapr call',
+    serving: 'host',
+    requests: (stack) => get(`${stack.api}/bench/sdk`),
+  },
+  {
+    key: 'function-body',
+    name: 'floor: function answering the history page',
+    serving: 'host',
+    requests: (stack) => get(`${stack.api}/bench/body`),
+  },
+  {
     key: 'history',
     name: 'GET chat history (20 of 50)',
     serving: 'host',
-    requests: (stack) => get(`${stack.api}/users/${HISTORY_USER}/chat/messages?limit=20`, HISTORY_USER),
+    requests: (stack) => get(`${stack.api}${HISTORY_PATH}`, HISTORY_USER),
   },
   {
     key: 'append-many',

@@ -5,7 +5,7 @@ import { errorResponse, Unavailable, type JsonResponse } from '../errors.js';
 import { userParamsSchema } from '../schemas.js';
 import { createLogger, invocationLogger, type Logger } from '../logger.js';
 import { runWithDeadline } from '../state/deadline.js';
-import { hostTraceId, traceInvocation } from '../telemetry/tracing.js';
+import { activeTraceId, traceInvocation } from '../telemetry/tracing.js';
 import { correlationIdFor } from './correlation.js';
 import { authorizeUser, identifyCaller, type Caller } from './identity.js';
 import { parseJsonBody, parseParams, parseQuery, parseWith } from './request.js';
@@ -71,7 +71,7 @@ export function httpHandler(
   async function handle(request: HttpRequest, invocation: InvocationContext): Promise<JsonResponse> {
     const started = performance.now();
     // Without a caller-given id, the invocation's trace id: the App Insights operation id in Azure.
-    const correlationId = correlationIdFor(request.headers, hostTraceId(invocation) ?? invocation.invocationId);
+    const correlationId = correlationIdFor(request.headers, activeTraceId() ?? invocation.invocationId);
     const fields = { correlationId, functionName: invocation.functionName, invocationId: invocation.invocationId };
     let log: Logger | undefined;
     let response: JsonResponse;

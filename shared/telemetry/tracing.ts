@@ -14,13 +14,11 @@ export function activeTraceFields(): { trace_id: string; span_id: string } | und
 }
 
 /**
- * The trace id of the context the Functions host handed over (the App Insights operation id in
- * Azure), when it handed one over.
+ * The trace id of the active span: inside `traceInvocation`, the invocation's trace (the one the
+ * Functions host handed over, the App Insights operation id in Azure), without parsing it again.
  */
-export function hostTraceId(invocation: InvocationContext): string | undefined {
-  if (!invocation.traceContext?.traceParent) return undefined;
-  const span = trace.getSpan(hostContext(invocation));
-  return span && trace.isSpanContextValid(span.spanContext()) ? span.spanContext().traceId : undefined;
+export function activeTraceId(): string | undefined {
+  return activeTraceFields()?.trace_id;
 }
 
 const ATTEMPT = createContextKey('dapr-state-functions.attempt');
