@@ -55,14 +55,12 @@ export function derive(facts: RunFacts) {
 
 export function evaluate(facts: RunFacts, allowance: FailureAllowance): Target[] {
   const by = new Map(facts.scenarios.map((s) => [s.key, s]));
-  const { ratios, ownHistoryCpu, historyBreakdown } = derive(facts);
+  const { ratios, ownHistoryCpu } = derive(facts);
   const calls = (key: string) => by.get(key)?.sidecarCallsPerOp ?? Number.NaN;
   const targets: Target[] = [
     { name: 'history fetch vs no-op function (req/s)', value: ratios.historyVsNoopFunction, op: '≥', limit: 0.5 },
     { name: 'append (many users) vs no-op function (req/s)', value: ratios.appendVsNoopFunction, op: '≥', limit: 0.35 },
     { name: 'own CPU per history fetch (ms)', value: ownHistoryCpu, op: '≤', limit: 0.15 },
-    // The same limit against floors measured inside the host (README, Performance: why both).
-    { name: 'our code per history fetch, beyond the in-host floors (ms)', value: historyBreakdown.ourCode, op: '≤', limit: 0.15 },
     { name: 'cache HIT vs MISS (req/s)', value: ratios.cacheHitVsMiss, op: '≥', limit: 2 },
     { name: 'bulk get of 100 vs 100 sequential gets (ops/s)', value: ratios.bulkVsSequential, op: '≥', limit: 5 },
     { name: 'sidecar calls per history fetch', value: calls('history'), op: '≤', limit: 1 },
@@ -136,7 +134,7 @@ export function printReport(facts: RunFacts, allowance: FailureAllowance): strin
     '',
     `own CPU = app CPU − no-op function CPU − sidecar calls × one @dapr/dapr getBulk (${fixed(sdkCallCpu, 3)} ms, bare /sdk − /noop)`,
     `history fetch beyond the no-op function, by the in-host floors: the @dapr/dapr call in the host ${fixed(historyBreakdown.sdkCallInHost, 3)} ms` +
-      ` + answering its page ${fixed(historyBreakdown.answerPage, 3)} ms + our code ${fixed(historyBreakdown.ourCode, 3)} ms`,
+      ` + answering its page ${fixed(historyBreakdown.answerPage, 3)} ms + the rest, ours ${fixed(historyBreakdown.ourCode, 3)} ms (differences of noisy figures: compare runs)`,
     `cold start to first 200: ${fixed(facts.coldStartMs, 0)} ms; function files load: ${fixed(facts.functionsLoadMs, 0)} ms; host RSS after the run: ${fixed(facts.rssMiB, 0)} MiB`,
     `workflow step creating a task: ${facts.workflowCreateStepCalls ?? '–'} sidecar calls`,
     '',
