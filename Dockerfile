@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# The state API on the Azure Functions Node 22 image. Stage 1 compiles TypeScript and keeps only the
-# production dependencies; stage 2 is the Functions host with the compiled app in wwwroot. The base
+# The state API on the Azure Functions Node 22 image. Stage 1 compiles TypeScript, bundles the function
+# files (dev/bundle-functions.mjs, esbuild) and keeps only the production dependencies; stage 2 is the
+# Functions host with the built app in wwwroot. The base
 # image's entrypoint starts the host: no CMD override.
 
 FROM mcr.microsoft.com/azure-functions/node:4-node22 AS build

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,11 @@ import { projectRoot } from '../support/stack.js';
 /** What `npm start` runs after building: the compiled stand-in and host, on free ports here. */
 beforeAll(() => {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: projectRoot });
+  // Marks the build's copy of the viewer, so a test can tell it from the npm package's (absent in the image).
+  appendFileSync(`${projectRoot}dist/vendor/scalar-api-reference.js`, VENDOR_MARK);
 }, 60_000);
+
+const VENDOR_MARK = '\n// the copy in dist/vendor\n';
 
 const READY = /Ctrl-C stops both/;
 const apiUrl = (output: string) => /Functions host:\s+(http:\/\/localhost:\d+\/api)/.exec(output)?.[1] ?? '';
@@ -35,6 +40,31 @@ describe('npm start', () => {
     const response = await fetch(`${apiUrl(app.output())}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', stores: { statestore: 'ok', 'statestore-durable': 'ok' } });
+  });
+
+  it('serves every route from the bundled build: data, the OpenAPI document and the reference page with the build’s copy of its script', async () => {
+    const api = apiUrl(app.output());
+    const files = readdirSync(`${projectRoot}dist/functions`).filter((file) => file.endsWith('.js'));
+    const sources = readdirSync(`${projectRoot}functions`).filter((file) => file.endsWith('.ts'));
+    expect(files.sort()).toEqual(sources.map((file) => file.replace(/\.ts$/, '.js')).sort());
+    expect(readdirSync(`${projectRoot}dist/functions/chunks`).some((file) => file.endsWith('.js'))).toBe(true);
+    for (const name of sources) expect(app.output()).toContain(`${name.replace(/\.ts$/, '')}: [`);
+
+    const user = `bundle-${Date.now()}`;
+    const headers = { 'x-user-id': user, 'content-type': 'application/json' };
+    const posted = await fetch(`${api}/users/${user}/chat/messages`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ role: 'user', content: 'hi' }),
+    });
+    expect(posted.status).toBe(201);
+    const history = await fetch(`${api}/users/${user}/chat/messages`, { headers });
+    expect(((await history.json()) as { messages: unknown[] }).messages).toHaveLength(1);
+    expect((await fetch(`${api}/openapi.json`)).status).toBe(200);
+    expect((await fetch(`${api}/docs`)).status).toBe(200);
+    const script = await fetch(`${api}/docs/scalar.js`);
+    expect(script.status).toBe(200);
+    expect((await script.text()).endsWith(VENDOR_MARK)).toBe(true);
   });
 
   it('refuses a 100 MiB body with 413 before reading it (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT from local.settings.example.json)', async () => {
