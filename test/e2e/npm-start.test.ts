@@ -60,6 +60,16 @@ describe('npm start', () => {
     expect(posted.status).toBe(201);
     const history = await fetch(`${api}/users/${user}/chat/messages`, { headers });
     expect(((await history.json()) as { messages: unknown[] }).messages).toHaveLength(1);
+    // zod's messages, in English (the bundle keeps zod's English locale only: dev/bundle-functions.mjs).
+    const invalid = await fetch(`${api}/users/${user}/chat/messages`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ role: 'user', content: 5 }),
+    });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({
+      error: { code: 'validation_failed', details: [{ path: 'body.content', message: 'Invalid input: expected string, received number' }] },
+    });
     expect((await fetch(`${api}/openapi.json`)).status).toBe(200);
     expect((await fetch(`${api}/docs`)).status).toBe(200);
     const script = await fetch(`${api}/docs/scalar.js`);
