@@ -15,14 +15,14 @@ import { runBulkComparison } from './store-bulk.js';
  * are ratios, CPU per request and sidecar calls per operation, which hold on any machine; exit 1
  * names every missed target. See README "Performance".
  *
- * BENCH_SECONDS (default 3) per scenario and round; BENCH_ROUNDS (default 2) interleaved rounds,
+ * BENCH_SECONDS (default 3) per scenario and round; BENCH_ROUNDS (default 3) interleaved rounds,
  * of which each scenario reports its best (a noisy neighbour only ever makes a run worse); BENCH_ONLY=history,function-noop runs only those
  * scenario keys (targets on the others are not judged); BENCH_CPU_PROF=<dir> starts the host with
  * `node --cpu-prof` and writes its profile there when the run ends.
  */
 const seconds = benchSeconds();
 if (!(seconds > 0)) throw new Error(`BENCH_SECONDS must be a positive number, not '${process.env.BENCH_SECONDS}'`);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a whole number ≥ 1, not '${process.env.BENCH_ROUNDS}'`);
 const only = process.env.BENCH_ONLY?.split(',')
   .map((key) => key.trim())

@@ -134,7 +134,7 @@ export function printReport(facts: RunFacts, allowance: FailureAllowance): strin
     '',
     `own CPU = app CPU − no-op function CPU − sidecar calls × one @dapr/dapr getBulk (${fixed(sdkCallCpu, 3)} ms, bare /sdk − /noop)`,
     `history fetch beyond the no-op function, by the in-host floors: the @dapr/dapr call in the host ${fixed(historyBreakdown.sdkCallInHost, 3)} ms` +
-      ` + answering its page ${fixed(historyBreakdown.answerPage, 3)} ms + the rest, ours ${fixed(historyBreakdown.ourCode, 3)} ms (differences of noisy figures: compare runs)`,
+      ` + answering its page ${fixed(historyBreakdown.answerPage, 3)} ms + the rest ${fixed(historyBreakdown.ourCode, 3)} ms (ours, plus noise: differences of noisy figures, compare runs)`,
     `cold start to first 200: ${fixed(facts.coldStartMs, 0)} ms; function files load: ${fixed(facts.functionsLoadMs, 0)} ms; host RSS after the run: ${fixed(facts.rssMiB, 0)} MiB`,
     `workflow step creating a task: ${facts.workflowCreateStepCalls ?? '–'} sidecar calls`,
     '',
