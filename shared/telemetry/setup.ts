@@ -1,6 +1,5 @@
 import { context, propagation } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { W3CPropagator } from './w3c-propagator.js';
 
 export interface TelemetryOptions {
   /** `APPLICATIONINSIGHTS_CONNECTION_STRING`: when set, spans and logs go to Application Insights. */
@@ -47,8 +46,11 @@ async function register({ connectionString, spanProcessors = [] }: TelemetryOpti
   }
   // Nothing would read a span, so no tracer provider: the API's tracer then makes non-recording
   // spans that carry the context they were started in (the host's), which is all propagation needs.
-  // Only what makes context flow is loaded: not the SDK, nor @opentelemetry/core (see w3c-propagator.ts).
-  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  // Only what makes context flow is loaded: not the SDK, nor all of @opentelemetry/core (see w3c-propagator.ts).
+  const [{ AsyncLocalStorageContextManager }, { W3CPropagator }] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'),
+    import('./w3c-propagator.js'),
+  ]);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CPropagator());
   return 'propagation-only';

@@ -1,55 +1,34 @@
-import {
-  type Context,
-  createTraceState,
-  isSpanContextValid,
-  type TextMapGetter,
-  type TextMapPropagator,
-  type TextMapSetter,
-  trace,
-  TraceFlags,
-} from '@opentelemetry/api';
+import { type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter, trace } from '@opentelemetry/api';
+// The propagator alone, not @opentelemetry/core's index: that pulls in the semantic conventions and
+// costs more start-up time than everything else telemetry loads (core has no exports map, so the
+// path is part of its published layout; test/unit/w3c-propagator.test.ts fails if it moves).
+import { W3CTraceContextPropagator } from '@opentelemetry/core/build/src/trace/W3CTraceContextPropagator.js';
 
-const TRACEPARENT = 'traceparent';
-const TRACESTATE = 'tracestate';
-/** version-traceid-parentid-flags; versions after 00 may append fields (W3C Trace Context, §3.2). */
-const HEADER = /^\s?([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?\s?$/;
+/** The trace-flag bits W3C Trace Context defines: sampled (level 1) and random (level 2). */
+const KNOWN_FLAGS = 0x03;
 
 /**
- * The W3C Trace Context propagator (`traceparent` + `tracestate`), for the mode where nothing is
- * recorded (shared/telemetry/setup.ts). It behaves as @opentelemetry/core's
- * W3CTraceContextPropagator (test/unit/w3c-propagator.test.ts holds the two to the same answers),
- * without importing that package: it pulls in the semantic conventions and costs more start-up
- * time than everything else telemetry loads.
+ * OpenTelemetry's W3C Trace Context propagator (`traceparent` + `tracestate`), for the mode where
+ * nothing is recorded (shared/telemetry/setup.ts). There, spans carry the caller's context
+ * unchanged, so the flags read are the flags sent on: reserved bits are cleared as they are read,
+ * as the specification asks, which also keeps a flags byte of 0x10 or more from being written back
+ * as three hex digits.
  */
 export class W3CPropagator implements TextMapPropagator {
+  readonly #inner = new W3CTraceContextPropagator();
+
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
-    const spanContext = trace.getSpanContext(context);
-    if (!spanContext || !isSpanContextValid(spanContext)) return;
-    const flags = Number(spanContext.traceFlags || TraceFlags.NONE).toString(16);
-    setter.set(carrier, TRACEPARENT, `00-${spanContext.traceId}-${spanContext.spanId}-0${flags}`);
-    if (spanContext.traceState) setter.set(carrier, TRACESTATE, spanContext.traceState.serialize());
+    this.#inner.inject(context, carrier, setter);
   }
 
   extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
-    const header = single(getter.get(carrier, TRACEPARENT));
-    if (typeof header !== 'string' || !header) return context;
-    const match = HEADER.exec(header);
-    if (!match) return context;
-    const [, version, traceId, spanId, flags, rest] = match;
-    // Version ff is forbidden; version 00 has exactly four fields.
-    if (version === 'ff' || (version === '00' && rest) || !traceId || !spanId || !flags) return context;
-    const spanContext = { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true };
-    if (!isSpanContextValid(spanContext)) return context;
-    const state = getter.get(carrier, TRACESTATE);
-    const traceState = Array.isArray(state) ? state.join(',') : state;
-    return trace.setSpanContext(context, traceState ? { ...spanContext, traceState: createTraceState(traceState) } : spanContext);
+    const extracted = this.#inner.extract(context, carrier, getter);
+    const spanContext = trace.getSpanContext(extracted);
+    if (extracted === context || !spanContext || (spanContext.traceFlags & ~KNOWN_FLAGS) === 0) return extracted;
+    return trace.setSpanContext(extracted, { ...spanContext, traceFlags: spanContext.traceFlags & KNOWN_FLAGS });
   }
 
   fields(): string[] {
-    return [TRACEPARENT, TRACESTATE];
+    return this.#inner.fields();
   }
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
