@@ -43,7 +43,7 @@ function startHost(sidecarPort: number, port: number, profile: boolean): BenchPr
   return startNode(
     'host',
     script('dev/host/main.js'),
-    ['--port', String(port), '--functions', script('functions/*.js'), '--functions', script('bench/noop-function.js')],
+    ['--port', String(port), '--functions', script('functions/*.js'), '--functions', script('functions/bench/noop-function.js')],
     {
       AUTH_MODE: 'trusted-header',
       LOG_LEVEL: 'silent',

@@ -1,5 +1,5 @@
 // Bundles the function files for the build (`npm run build`) and the benchmark (`npm run bench`):
-// `node dev/bundle-functions.mjs <outdir>`.
+// `node dev/bundle-functions.mjs <outdir> [extra entry.ts ...]`.
 //
 // Node 20 spends more time finding, reading and linking a module than running it, and the app's
 // function files import some 400 of them (zod alone is ~240). esbuild puts each function file in
@@ -36,14 +36,19 @@ const englishOnlyZod = {
   },
 };
 
-const outdir = process.argv[2];
+const [outdir, ...extra] = process.argv.slice(2);
 if (!outdir) {
-  process.stderr.write('usage: node dev/bundle-functions.mjs <outdir>\n');
+  process.stderr.write('usage: node dev/bundle-functions.mjs <outdir> [extra entry.ts ...]\n');
   process.exit(2);
 }
-const entryPoints = readdirSync('functions')
-  .filter((file) => file.endsWith('.ts'))
-  .map((file) => join('functions', file));
+// Extra entries (the benchmark's floor functions) share the app's chunks, and land in a subfolder
+// named as their source folder, outside the glob of function files.
+const entryPoints = [
+  ...readdirSync('functions')
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join('functions', file)),
+  ...extra.map((file) => ({ in: file, out: file.replace(/\.ts$/, '') })),
+];
 
 await build({
   entryPoints,
