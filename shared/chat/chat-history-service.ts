@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { UnknownCursor, Unavailable, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { DEFAULT_RETRY_BUDGET, parseStored, type RetryBudget, updateWithRetry } from '../state/compare-and-set.js';
+import { DEFAULT_RETRY_BUDGET, parseStored, type RetryBudget, type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';
 import { currentDeadline, runWithDeadline } from '../state/deadline.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateEntry, StateStore } from '../state/port.js';
@@ -112,6 +112,25 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
   /** Per user with a write in progress here: the appends waiting for the next one. */
   const waiting = new Map<string, Waiting[]>();
 
+  /** One compare-and-set update of the history at `key`, the first read optionally answered by `read`. */
+  function updateHistory<R>(
+    key: string,
+    decide: (current: HistoryDocument | null) => UpdateDecision<HistoryDocument, R>,
+    read?: StateEntry | null,
+  ) {
+    return updateWithRetry({
+      store: read === undefined ? store : withFirstRead(store, key, read),
+      key,
+      schema: historyDocumentSchema,
+      ttlSeconds,
+      budget,
+      decide,
+    });
+  }
+
+  /** When a window written at `now` expires (the document's own expiry; the key outlives it). */
+  const expiresAfter = (now: number) => new Date(now + settings.ttlSeconds * 1000).toISOString();
+
   async function readWindow(key: string, read: StateEntry | null | undefined): Promise<Window> {
     const entry = read === undefined ? await store.get(key) : read;
     return liveWindow(entry === null ? null : parseStored(historyDocumentSchema, key, entry.value), clock.now());
@@ -147,21 +166,16 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
     const key = historyKey(userId);
     const started = performance.now();
     try {
-      const outcome = await updateWithRetry({
-        store: read === undefined ? store : withFirstRead(store, key, read),
+      const outcome = await updateHistory(
         key,
-        schema: historyDocumentSchema,
-        ttlSeconds,
-        budget,
-        decide: (current) => {
+        (current) => {
           const now = clock.now();
           const { window, added } = appendToWindow(liveWindow(current, now), drafts, settings.maxMessages, new Date(now).toISOString());
           if (!added.some((a) => a.created)) return { result: added };
-          const expiresAt = new Date(now + settings.ttlSeconds * 1000).toISOString();
-          const document: HistoryDocument = { v: 1, messages: window.messages, expiresAt, bytes: window.bytes };
-          return { write: document, result: added };
+          return { write: { v: 1, messages: window.messages, expiresAt: expiresAfter(now), bytes: window.bytes }, result: added };
         },
-      });
+        read,
+      );
       log.info(
         {
           attempts: outcome.attempts,
@@ -267,23 +281,11 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
       // the old window could otherwise recreate it after the delete (docs in state/port.ts).
       const key = historyKey(userId);
       try {
-        await updateWithRetry({
-          store,
-          key,
-          schema: historyDocumentSchema,
-          ttlSeconds,
-          budget,
-          decide: (current) => {
-            const now = clock.now();
-            if (liveWindow(current, now).messages.length === 0) return { result: undefined };
-            const empty: HistoryDocument = {
-              v: 1,
-              messages: [],
-              expiresAt: new Date(now + settings.ttlSeconds * 1000).toISOString(),
-              bytes: 2,
-            };
-            return { write: empty, result: undefined };
-          },
+        await updateHistory(key, (current) => {
+          const now = clock.now();
+          if (liveWindow(current, now).messages.length === 0) return { result: undefined };
+          // `bytes` of an empty window: the serialised `[]`.
+          return { write: { v: 1, messages: [], expiresAt: expiresAfter(now), bytes: 2 }, result: undefined };
         });
       } catch (error) {
         if (!(error instanceof Unavailable && error.outcomeUnknown)) throw error;
