@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   }
   const options = parsed.data;
   const config = loadConfig();
-  const log = createLogger(process.env.LOG_LEVEL ?? 'info');
+  const log = createLogger(config.logLevel);
   const tty = process.stdout.isTTY === true;
   const table: LegacyTable = {
     table: options.table,

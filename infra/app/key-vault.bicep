@@ -35,8 +35,9 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 }
 
 // Dapr wants a hex-encoded AES key (128, 192 or 256 bits). guid() hashes its arguments (name-based
-// UUID), so two GUIDs over the secret seed give 64 hex digits: an AES-256 key that is stable across
-// deployments and never appears in the template, its parameters file or the deployment history.
+// UUID), so two GUIDs over the secret seed give 64 hex digits: a 256-bit AES key (about 244 of its
+// bits vary: each GUID fixes its version and variant bits) that is stable across deployments and
+// never appears in the template, its parameters file or the deployment history.
 resource encryptionKey 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: encryptionKeySecretName

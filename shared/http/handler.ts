@@ -4,7 +4,7 @@ import { getDeps, whenTelemetryStarted, type Deps } from '../deps.js';
 import { errorResponse, Unavailable, type JsonResponse } from '../errors.js';
 import { userParamsSchema } from '../schemas.js';
 import { createLogger, invocationLogger, type Logger } from '../logger.js';
-import { runWithDeadline } from '../state/deadline.js';
+import { BACKSTOP_GRACE_MS, runWithDeadline } from '../state/deadline.js';
 import { activeTraceId, traceInvocation } from '../telemetry/tracing.js';
 import { correlationIdFor } from './correlation.js';
 import { authorizeUser, identifyCaller, type Caller } from './identity.js';
@@ -45,12 +45,6 @@ export type FunctionBody = (ctx: RequestContext) => Promise<Reply>;
 /** Logs what fails before the dependencies (and their configured logger) exist. */
 const startupLogger = createLogger('info');
 
-/**
- * How long past its budget a request may run before the backstop answers for it. Store calls end
- * at the deadline themselves; this leaves the body a moment to turn their failure into its own
- * answer (which may say more, e.g. that a write's outcome is known).
- */
-export const BACKSTOP_GRACE_MS = 100;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**

@@ -5,7 +5,8 @@ import type { Clock } from '../clock.js';
 import { AppError, Conflict, type ErrorDetail, IdempotencyKeyReused, Unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseStored } from '../state/compare-and-set.js';
-import { ID_PATTERN, keyBuilder } from '../state/keys.js';
+import { idSchema } from '../schemas.js';
+import { keyBuilder } from '../state/keys.js';
 import type { SaveOptions, StateEntry, StateStore } from '../state/port.js';
 
 /** How long a key is remembered (docs/http-api.md "Retries and idempotency"). */
@@ -15,7 +16,8 @@ export const TAKEOVER_MARGIN_MS = 2000;
 /** Response headers a replay repeats; the rest (correlation id, content-type) belong to each answer. */
 const REPLAYED_HEADERS = ['location', 'etag'] as const;
 
-export const idempotencyKeySchema = z.string().regex(ID_PATTERN, 'must match ^[A-Za-z0-9_-]{1,128}$').optional();
+/** The key has the shape of every id the API takes (the OpenAPI document declares the header with idSchema too). */
+export const idempotencyKeySchema = idSchema.optional();
 
 /** What an idempotent operation answers; the same shape as the HTTP layer's Reply. */
 export interface IdempotentReply {

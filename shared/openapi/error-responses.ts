@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ZodOpenApiResponseObject } from 'zod-openapi';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '../http/request.js';
 
 /**
  * Every error status and code a function can answer (the table in docs/http-api.md), as reusable
@@ -72,7 +73,7 @@ export const errorResponses = {
   400: {
     ...base(
       400,
-      'The request is not valid: a field, an id, a query parameter, a malformed `If-Match` or `Idempotency-Key` header, the JSON itself (also when nested deeper than 32 levels), or an unknown paging cursor. Nothing was changed. (A malformed `Host` header is refused by the Functions host itself: 400 with an empty body and no `x-correlation-id`.)',
+      `The request is not valid: a field, an id, a query parameter, a malformed \`If-Match\` or \`Idempotency-Key\` header, the JSON itself (also when nested deeper than ${MAX_JSON_DEPTH} levels), or an unknown paging cursor. Nothing was changed. (A malformed \`Host\` header is refused by the Functions host itself: 400 with an empty body and no \`x-correlation-id\`.)`,
       {
         code: 'validation_failed',
         message: 'The request is not valid.',
@@ -119,10 +120,10 @@ export const errorResponses = {
   413: {
     ...base(
       413,
-      `The request body is over its limit (256 KiB unless the operation says less). A body over the Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (${HOST_BODY_LIMIT_BYTES} bytes) is refused by the host before the app sees it: 413 with an empty body and no \`x-correlation-id\`.`,
+      `The request body is over its limit (${MAX_BODY_BYTES / 1024} KiB unless the operation says less). A body over the Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (${HOST_BODY_LIMIT_BYTES} bytes) is refused by the host before the app sees it: 413 with an empty body and no \`x-correlation-id\`.`,
       {
         code: 'payload_too_large',
-        message: 'The request body must be at most 256 KiB.',
+        message: `The request body must be at most ${MAX_BODY_BYTES / 1024} KiB.`,
       },
     ),
     headers: z.object({ 'x-correlation-id': correlationIdHeader.optional() }),

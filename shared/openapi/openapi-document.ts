@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
-import { MAX_BODY_BYTES } from '../http/request.js';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '../http/request.js';
+import { BACKSTOP_GRACE_MS } from '../state/deadline.js';
+import { MAX_TASK_LIST_BYTES, MAX_TASKS_PER_USER } from '../tasks/tasks-service.js';
 import {
   correlationIdHeader,
-  ERROR_CODES,
   type ErrorStatus,
   errorResponses,
   errorSchema,
@@ -42,13 +43,13 @@ const INTRO = `Expiring state for chatbots and task apps over Dapr state stores.
 
 **Identity.** In Azure (\`AUTH_MODE=platform\`), Container Apps authentication sits in front of the app: send \`Authorization: Bearer <token>\` for the API's Entra ID app registration; the platform validates it and hands the app the caller. Locally (\`npm start\`, \`AUTH_MODE=trusted-header\`) send \`x-user-id: <your id>\` (and \`x-user-roles: State.Admin\` to act as an admin). No identity → 401; another user's \`{userId}\` → 403 unless admin.
 
-**Requests.** JSON bodies (\`content-type: application/json\`, else 415), at most ${kib(MAX_BODY_BYTES)} (413, refused before the rest is read) and 32 levels deep (400). Ids match \`^[A-Za-z0-9_-]{1,128}$\` (session ids: 16–128 characters). A path or method no operation serves → 404. Each request has a time budget of REQUEST_TIMEOUT_MS (5 s), counted once the app is loaded (a cold start's loading comes on top) and shared by every store call and retry; should anything still hang, the app answers 503 about 100 ms after the budget ends.
+**Requests.** JSON bodies (\`content-type: application/json\`, else 415), at most ${kib(MAX_BODY_BYTES)} (413, refused before the rest is read) and ${MAX_JSON_DEPTH} levels deep (400). Ids match \`^[A-Za-z0-9_-]{1,128}$\` (session ids: 16–128 characters). A path or method no operation serves → 404. Each request has a time budget of REQUEST_TIMEOUT_MS (5 s), counted once the app is loaded (a cold start's loading comes on top) and shared by every store call and retry; should anything still hang, the app answers 503 about ${BACKSTOP_GRACE_MS} ms after the budget ends.
 
 **Errors** are \`{"error": {"code", "message", "details"?, "outcome"?}, "correlationId"}\` with the codes listed per status; every response a function produces carries \`x-correlation-id\`. The Functions host answers some requests itself, before any function runs, with an empty body and no correlation id: 404 (no such path or method), 408 (a client too slow to send its request), 413 (a body over ${HOST_BODY_LIMIT_BYTES} bytes) and 400 (a malformed \`Host\` header). A 503 always has \`Retry-After\`.
 
 **Retries.** Creating POSTs accept \`Idempotency-Key\`: the same key and body within 24 h replays the first answer. A 503 on a write means it did not happen, unless \`error.outcome\` is \`unknown\`: then it may or may not have been applied; retry with the same key where the operation takes one (the POSTs above), else (PUT, PATCH, DELETE) read the resource back first. A 409 changed nothing and is safe to retry.
 
-**Limits.** Chat history: the newest CHAT_HISTORY_MAX_MESSAGES (50) messages that fit in ${kib(CHAT_HISTORY_MAX_BYTES)} of JSON; one message at most ${kib(CHAT_MESSAGE_MAX_BYTES)} of JSON (larger → 400). Tasks: 500 and 1 MiB per user.`;
+**Limits.** Chat history: the newest CHAT_HISTORY_MAX_MESSAGES (50) messages that fit in ${kib(CHAT_HISTORY_MAX_BYTES)} of JSON; one message at most ${kib(CHAT_MESSAGE_MAX_BYTES)} of JSON (larger → 400). Tasks: ${MAX_TASKS_PER_USER} and ${kib(MAX_TASK_LIST_BYTES)} per user.`;
 
 function unavailableFor(spec: OperationSpec): ZodOpenApiResponseObject {
   return unavailableResponse(spec.method !== 'get', spec.headers?.shape['Idempotency-Key'] !== undefined);
@@ -71,7 +72,7 @@ function toOperation(spec: OperationSpec): ZodOpenApiOperationObject {
       ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body.schema, example: spec.body.example } } } }
       : {}),
     responses: {
-      ...Object.fromEntries(Object.entries(spec.responses).map(([status, response]) => [status, response])),
+      ...spec.responses,
       ...Object.fromEntries(errors.map((status) => [String(status), status === 503 ? unavailableFor(spec) : errorResponses[status]])),
       408: hostTimeoutResponse,
     },
@@ -90,7 +91,8 @@ function simplifyRecords({ jsonSchema }: { jsonSchema: Record<string, unknown> }
   if (rest && typeof rest === 'object' && Object.keys(rest).length === 0) jsonSchema.additionalProperties = true;
 }
 
-function buildDocument(serverUrl: string) {
+/** Builds the document (pure; tests and tools call it directly). */
+export function openApiDocument(serverUrl = '/api') {
   const paths: ZodOpenApiPathsObject = {};
   for (const spec of operations) {
     const path = `/${spec.path}`;
@@ -129,12 +131,7 @@ function buildDocument(serverUrl: string) {
   );
 }
 
-export type OpenApiDocument = ReturnType<typeof buildDocument>;
-
-/** Builds the document (pure; tests and tools call it directly). */
-export function openApiDocument(serverUrl = '/api'): OpenApiDocument {
-  return buildDocument(serverUrl);
-}
+export type OpenApiDocument = ReturnType<typeof openApiDocument>;
 
 let served: string | undefined;
 
@@ -146,6 +143,3 @@ export function openApiJson(): string {
   served ??= JSON.stringify(openApiDocument());
   return served;
 }
-
-/** Which codes each error status may carry, for clients and the conformance test. */
-export { ERROR_CODES };

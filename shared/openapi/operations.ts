@@ -6,7 +6,7 @@ import { putSessionSchema, SESSION_BODY_MAX_BYTES, sessionIdSchema, sessionParam
 import { createTaskSchema, ifMatchSchema, taskParamsSchema, taskSchema, updateTaskSchema } from '../tasks/task-schemas.js';
 import { profileSchema, putProfileSchema } from '../users/profile-schemas.js';
 import { processMessageSchema } from '../workflow/conversation.js';
-import { correlationIdHeader, type ErrorStatus, errorResponseWithHeaders } from './error-responses.js';
+import { correlationIdHeader, type ErrorStatus, errorResponseWithHeaders, retryAfterHeader } from './error-responses.js';
 
 /**
  * Every operation the functions register, described with the zod schemas they parse with. The route
@@ -125,7 +125,7 @@ export const operations: OperationSpec[] = [
         'A store does not answer; it is named.',
         healthSchema,
         { status: 'degraded', stores: { statestore: 'unavailable', 'statestore-durable': 'ok' } },
-        withCorrelation({ 'retry-after': z.string().regex(/^\d+$/) }),
+        withCorrelation({ 'retry-after': retryAfterHeader }),
       ),
     },
     errors: [],

@@ -7,6 +7,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * service directly) has no budget: only each call's own timeout (DAPR_TIMEOUT_MS) applies.
  * Times are `performance.now()` milliseconds, immune to wall-clock jumps.
  */
+/**
+ * How long past its budget a request may run before the HTTP wrapper's backstop answers 503 for it
+ * (shared/http/handler.ts). Store calls end at the deadline themselves; this leaves the body a
+ * moment to turn their failure into its own answer (which may say more, e.g. that a write's
+ * outcome is known).
+ */
+export const BACKSTOP_GRACE_MS = 100;
+
 const scope = new AsyncLocalStorage<{ readonly deadline: number }>();
 
 /** Runs `fn` with a budget ending at `deadline` (a `performance.now()` time). */
