@@ -128,18 +128,25 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
     const fate: CallFate = { sent: false };
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(TIMED_OUT), limitMs);
+      timer = setTimeout(() => {
+        fate.timedOutAfterMs = limitMs;
+        reject(TIMED_OUT);
+      }, limitMs);
     });
     const work = (async () => {
       await sidecar.whenReady();
+      // Timed out while the sidecar was still starting: the caller has been told nothing was sent
+      // (a retry is safe), so nothing may be sent now.
+      if (fate.timedOutAfterMs !== undefined) throw TIMED_OUT;
       fate.sent = true;
       return fn();
     })();
+    // The abandoned branch's rejection is already answered by the timer's.
+    work.catch(() => undefined);
     try {
       return await Promise.race([work, expired]);
     } catch (error) {
       if (error === TIMED_OUT) {
-        fate.timedOutAfterMs = limitMs;
         // A half-open probe that got no answer keeps the circuit open, however short its time was:
         // closing it on no evidence would send every request to a store that may still be down.
         fate.cutByBudget = limitMs < options.timeoutMs && breaker.state !== CircuitState.HalfOpen;

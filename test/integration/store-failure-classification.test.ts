@@ -1,3 +1,5 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BulkGetItem, type StateBackend, success } from '../../dev/sidecar/backend.js';
 import { MemoryBackend } from '../../dev/sidecar/memory-backend.js';
@@ -149,6 +151,34 @@ describe('writes whose outcome is unknown', () => {
     const read = await rejection(store.get('test:doc:hung'));
     expect(read).toBeInstanceOf(Unavailable);
     expect((read as Unavailable).outcomeUnknown).toBe(false);
+  });
+
+  it('never sends a save that timed out while the sidecar was still starting, as "not sent" promised', async () => {
+    // A sidecar whose readiness probe is held until released, counting the state calls it gets.
+    let stateCalls = 0;
+    const held: ServerResponse[] = [];
+    const starting = createServer((request, response) => {
+      if (request.url?.startsWith('/v1.0/metadata')) held.push(response);
+      else {
+        stateCalls += 1;
+        request.resume();
+        request.on('end', () => response.writeHead(204).end());
+      }
+    });
+    await new Promise<void>((resolve) => starting.listen(0, '127.0.0.1', resolve));
+    opened.push({ close: () => new Promise<void>((resolve) => (starting.closeAllConnections(), starting.close(() => resolve()))) });
+    const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: (starting.address() as AddressInfo).port });
+    opened.push(connection);
+    const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 200, breakerThreshold: 100 });
+
+    const error = await rejection(store.save('test:doc:starting', { n: 1 }, { mode: 'overwrite' }));
+    expect(error).toBeInstanceOf(Unavailable);
+    expect((error as Unavailable).outcomeUnknown).toBe(false);
+
+    for (const response of held.splice(0)) response.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"state-api"}');
+    await connection.whenReady();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(stateCalls).toBe(0);
   });
 
   it('marks a save whose connection was reset mid-request as outcome unknown', async () => {
