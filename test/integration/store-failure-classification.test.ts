@@ -166,7 +166,12 @@ describe('writes whose outcome is unknown', () => {
       }
     });
     await new Promise<void>((resolve) => starting.listen(0, '127.0.0.1', resolve));
-    opened.push({ close: () => new Promise<void>((resolve) => (starting.closeAllConnections(), starting.close(() => resolve()))) });
+    opened.push({
+      close: () => {
+        starting.closeAllConnections();
+        return new Promise<void>((resolve) => starting.close(() => resolve()));
+      },
+    });
     const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: (starting.address() as AddressInfo).port });
     opened.push(connection);
     const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 200, breakerThreshold: 100 });
