@@ -106,6 +106,12 @@ export function createDaprStateStore(sidecar: DaprSidecar, name: string, options
 
   async function call<T>(context: CallContext, fn: () => Promise<T>): Promise<T> {
     if (remainingMs() <= 0) throw budgetSpent(context);
+    // While the circuit is not closed, only a call with a whole timeout's time left may become the
+    // probe that decides it: a short-budget call's timeout says nothing of the store, yet would keep
+    // the circuit open for everyone for another period. Such a call fails like an open circuit, uncounted.
+    if (breaker.state !== CircuitState.Closed && remainingMs() < options.timeoutMs) {
+      throw new Unavailable(`state store ${name}: circuit open`);
+    }
     try {
       return await breaker.execute(() => attempt(context, fn));
     } catch (error) {

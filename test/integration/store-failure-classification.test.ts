@@ -250,15 +250,20 @@ describe('the request budget in the adapter', () => {
     await hung.close();
   });
 
-  it('keeps the circuit open when a half-open probe is cut short by its budget', async () => {
+  it('lets only a call with a whole timeout left probe a circuit that is not closed', async () => {
     const hung = await startFaultySidecar('hang');
     const connection = connectDaprSidecar({ host: '127.0.0.1', httpPort: hung.port });
     await connection.whenReady();
     const store = createDaprStateStore(connection, 'statestore', { timeoutMs: 300, breakerThreshold: 1, breakerHalfOpenAfterMs: 200 });
     await expect(store.get('test:doc:probe')).rejects.toThrow(/timed out after 300 ms/);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    // This call is the half-open probe; it gets no answer within its short budget.
-    await expect(runWithDeadline(performance.now() + 100, () => store.get('test:doc:probe'))).rejects.toBeInstanceOf(StoreUnreachable);
+    // Half-open time, but this call has 100 ms: it fails at once, uncounted, and probes nothing.
+    const short = await rejection(runWithDeadline(performance.now() + 100, () => store.get('test:doc:probe')));
+    expect(short).toBeInstanceOf(Unavailable);
+    expect(short).not.toBeInstanceOf(StoreUnreachable);
+    expect((short as Error).message).toMatch(/circuit open/);
+    // So the next call with its full time is the probe; the store still hangs, so it opens again.
+    await expect(store.get('test:doc:probe')).rejects.toThrow(/timed out after 300 ms/);
     await expect(store.get('test:doc:probe')).rejects.toThrow(/circuit open/);
     await connection.close();
     await hung.close();
