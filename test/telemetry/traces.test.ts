@@ -1,4 +1,4 @@
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
@@ -6,15 +6,17 @@ import { startTelemetry } from '../../shared/telemetry/setup.js';
 import { tracer } from '../../shared/telemetry/tracing.js';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
+import { outageSwitch } from '../support/outage.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 const exporter = new InMemorySpanExporter();
+const outage = outageSwitch();
 let stack: Stack;
 
 beforeAll(async () => {
   // Registered before the function files load, so the app's own start-up call finds it in place.
   expect(await startTelemetry({ spanProcessors: [new SimpleSpanProcessor(exporter)] })).toBe('recording');
-  stack = await startStack();
+  stack = await startStack({}, { createBackend: outage.createBackend });
 });
 
 afterAll(async () => {
@@ -70,18 +72,21 @@ describe('traces that join up', () => {
 
   it('numbers compare-and-set attempts and sends every write with the trace context', async () => {
     const user = uniqueId('t');
-    const response = await call('POST', `${stack.api}/users/${user}/chat/messages`, {
-      user,
-      headers: { traceparent },
-      body: { role: 'user', content: 'hello' },
-    });
+    // Concurrent creates on one task list: all read the same revision, so the losers retry.
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        call('POST', `${stack.api}/users/${user}/tasks`, { user, headers: { traceparent }, body: { title: `task ${i}` } }),
+      ),
+    );
 
-    expect(response.status).toBe(201);
-    const calls = stateSpans();
-    expect(calls.length).toBeGreaterThanOrEqual(2);
-    for (const span of calls) expect(span.attributes['dapr.state.attempt']).toBe(1);
+    expect(responses.map((r) => r.status)).toEqual(Array(8).fill(201));
+    const attempts = stateSpans().map((span) => span.attributes['dapr.state.attempt']);
+    expect(attempts).toContain(1);
+    expect(attempts).toContain(2);
+    const conflicts = stateSpans().filter((span) => span.attributes['dapr.state.outcome'] === 'conflict');
+    expect(conflicts.length).toBeGreaterThan(0);
     const sent = stack.sidecar.journal.entries().filter((entry) => entry.operation !== 'metadata');
-    expect(sent.length).toBe(calls.length);
+    expect(sent.length).toBe(stateSpans().length);
     for (const entry of sent) expect(entry.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
   });
 
@@ -93,13 +98,31 @@ describe('traces that join up', () => {
     expect(invocation.spanContext().traceId).not.toBe(TRACE_ID);
   });
 
-  it('reports a failed state call as such on its span', async () => {
+  it('reports a failed state call as such on its span, and the invocation as failed', async () => {
+    const user = uniqueId('t');
+    outage.takeDown('statestore');
+    try {
+      const response = await call('GET', `${stack.api}/users/${user}/chat/messages`, { user });
+      expect(response.status).toBe(503);
+    } finally {
+      outage.bringBack('statestore');
+    }
+    const [failed, ...others] = stateSpans();
+    expect(others).toEqual([]);
+    expect(failed?.attributes['dapr.state.outcome']).toBe('unavailable');
+    expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(serverSpan().attributes['http.response.status_code']).toBe(503);
+    expect(serverSpan().status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('reports a request the client got wrong as a successful state call under a 4xx invocation', async () => {
     const user = uniqueId('t');
     // An unknown cursor is a 400 after one read: the read succeeded, the invocation did not fail.
     const response = await call('GET', `${stack.api}/users/${user}/chat/messages?before=nope`, { user });
     expect(response.status).toBe(400);
     expect(stateSpans().map((span) => span.attributes['dapr.state.outcome'])).toEqual(['ok']);
     expect(serverSpan().attributes['http.response.status_code']).toBe(400);
+    expect(serverSpan().status.code).not.toBe(SpanStatusCode.ERROR);
   });
 });
 
