@@ -10,17 +10,10 @@ import { createLogger } from '../../shared/logger.js';
 import type { SaveOptions, StateStore } from '../../shared/state/port.js';
 import { uniqueId } from '../support/ids.js';
 import { useStores } from '../support/stores.js';
+import { deferred } from '../support/deferred.js';
 
 const log = createLogger('silent');
 const RUNNING_TIMEOUT_MS = 7000;
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 describe('idempotency records (the service over the hot store)', () => {
   const stores = useStores();

@@ -5,6 +5,7 @@ import { replies } from '../../shared/workflow/conversation.js';
 import { call } from '../support/http.js';
 import { uniqueId } from '../support/ids.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { deferred } from '../support/deferred.js';
 
 /**
  * A hook every save to the stand-in passes through (per store), to hold one, fail it like a lost
@@ -50,14 +51,6 @@ const tasksUrl = (userId: string) => `${stack.api}/users/${userId}/tasks`;
 const createTask = (userId: string, body: unknown, key?: string, as = userId) =>
   call('POST', tasksUrl(userId), { user: as, body, headers: key === undefined ? {} : { 'idempotency-key': key } });
 const tasksOf = async (userId: string) => (await call('GET', tasksUrl(userId), { user: userId })).body.tasks;
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 describe('Idempotency-Key on POST /api/users/{userId}/tasks', () => {
   it('answers a retry with the first answer (status, body, location, etag) and stores one task', async () => {

@@ -4,17 +4,10 @@ import { createTasksService, MAX_TASKS_PER_USER, taskCacheKey } from '../../shar
 import { Unavailable, ValidationError } from '../../shared/errors.js';
 import { uniqueId } from '../support/ids.js';
 import { useStores } from '../support/stores.js';
+import { deferred } from '../support/deferred.js';
 
 const log = createLogger('silent');
 const clock = { now: () => Date.now() };
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 describe('the tasks cache (two service instances sharing the stores)', () => {
   const stores = useStores();
