@@ -1,7 +1,5 @@
+import { parseTraceparent } from '../../shared/http/correlation.js';
 import { randomHex } from '../random-hex.js';
-
-const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
-const ZERO = /^0+$/;
 
 export interface RpcTraceContext {
   traceParent: string;
@@ -16,9 +14,9 @@ export interface RpcTraceContext {
  * `InvocationContext.traceContext`.
  */
 export function invocationTraceContext(headers: Record<string, string> | null | undefined): RpcTraceContext {
-  const incoming = TRACEPARENT.exec(headers?.traceparent?.trim().toLowerCase() ?? '');
-  const traceId = incoming?.[1] && !ZERO.test(incoming[1]) ? incoming[1] : randomHex();
-  const flags = incoming?.[1] && !ZERO.test(incoming[1]) ? (incoming[2] ?? '01') : '01';
+  const incoming = parseTraceparent(headers?.traceparent);
+  const traceId = incoming?.traceId ?? randomHex();
+  const flags = incoming?.flags ?? '01';
   return {
     traceParent: `00-${traceId}-${randomHex().slice(0, 16)}-${flags}`,
     traceState: incoming ? (headers?.tracestate ?? '') : '',

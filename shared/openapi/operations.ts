@@ -46,7 +46,7 @@ export const TAGS = [
 
 const idempotencyKey = idSchema.meta({
   description:
-    "Makes a retry safe: the same key with the same body within 24 h answers the first answer again and changes nothing; with another body → 422; while the first is still running → 409. Scoped to the caller's user.",
+    'Makes a retry safe: the same key with the same body (after validation) within 24 h answers the first answer again and changes nothing; with another body → 422; while the first is still running → 409. Scoped to the user in the path.',
   example: 'create-task-7f3a9c',
 });
 const idempotent = z.object({ 'Idempotency-Key': idempotencyKey.optional() });
