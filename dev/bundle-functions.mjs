@@ -7,11 +7,20 @@
 // that package.json's "main" gives the host), so the host loads a handful of files instead.
 // Dynamic imports stay dynamic: the Dapr adapter is still loaded on the first request.
 //
-// Left to node_modules, loaded as before:
+// Bundled: our code, zod, cockatiel, and the OpenTelemetry API with the two pieces the
+// propagation-only mode uses (the async-hooks context manager, core's W3C propagator). The API
+// keeps its process-wide state (tracer provider, context manager, propagator) on `globalThis`
+// under a versioned key, so this copy and the one the Azure Monitor distro loads from
+// node_modules share it (shared/telemetry/tracing.ts asks for the tracer at use for that reason).
+//
+// Left to node_modules:
 // - @azure/functions: the worker hands it @azure/functions-core at run time;
+// - pino: it starts its transports from files by path;
 // - @dapr/dapr: large, CommonJS, loaded on first use;
-// - @opentelemetry/*: the API keeps process-wide state shared with the Azure Monitor distro;
-// - pino: it starts its transports from files by path.
+// - the telemetry SDKs (Azure Monitor distro, Functions instrumentation, sdk-trace-node): heavy,
+//   imported only when a connection string or span processors ask for them.
+// The first two are CommonJS loaded at start-up: importing CommonJS from ESM makes Node scan its
+// source for export names first (~20 ms for @azure/functions' 190 KB), so they are `require`d instead.
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +41,28 @@ const englishOnlyZod = {
     build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
       contents: `export { default as en } from ${JSON.stringify(args.path)};`,
       resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/** CommonJS packages loaded at start-up: required rather than imported (see the top of this file). */
+const REQUIRED = new Set(['@azure/functions', 'pino']);
+
+/**
+ * Turns `import … from '<package>'` (static or dynamic) into a `require` of it: the import resolves
+ * to a one-line CommonJS module that esbuild wraps, whose `require` is the banner's createRequire.
+ * The package still loads from node_modules, through the same CommonJS loader as before.
+ */
+const requiredAsCommonJs = {
+  name: 'required-as-commonjs',
+  setup(build) {
+    build.onResolve({ filter: /^(@azure\/functions|pino)$/ }, (args) => {
+      if (!REQUIRED.has(args.path)) return undefined;
+      return args.namespace === 'required' ? { path: args.path, external: true } : { path: args.path, namespace: 'required' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
     }));
   },
 };
@@ -60,7 +91,9 @@ await build({
   target: 'es2022',
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
-  external: ['@azure/*', '@dapr/dapr', '@opentelemetry/*', 'pino'],
-  plugins: [englishOnlyZod],
+  external: ['@azure/*', '@dapr/dapr', '@opentelemetry/sdk-trace-node', 'pino'],
+  plugins: [englishOnlyZod, requiredAsCommonJs],
+  // Every output file gets a module-scoped `require`, which esbuild's `__require` uses.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });

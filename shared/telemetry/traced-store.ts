@@ -13,7 +13,7 @@ type Operation = 'get' | 'getBulk' | 'save' | 'saveBulk' | 'delete' | 'transacti
 export function tracedStateStore(store: StateStore): StateStore {
   function traced<T>(operation: Operation, keys: number, run: () => Promise<T>): Promise<T> {
     const attempt = currentAttempt();
-    return tracer.startActiveSpan(
+    return tracer().startActiveSpan(
       `state ${operation}`,
       {
         kind: SpanKind.CLIENT,

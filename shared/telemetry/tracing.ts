@@ -1,8 +1,31 @@
-import { context, createContextKey, type Context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  context,
+  createContextKey,
+  type Context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-/** Resolves to the registered tracer provider once one is (a no-op until then). */
-export const tracer = trace.getTracer('dapr-state-functions');
+let current: { provider: TracerProvider; tracer: Tracer } | undefined;
+
+/**
+ * Our tracer from the tracer provider registered now (the API's no-op one until one is). Asked for
+ * at each use rather than once at module load: the build bundles its own copy of the API
+ * (dev/bundle-functions.mjs), which shares the registration with the copy in node_modules through
+ * `globalThis`, but a tracer handed out before anything was registered would stay bound to this
+ * copy's private placeholder, which a provider registered through the other copy never reaches.
+ */
+export function tracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (current?.provider !== provider) current = { provider, tracer: provider.getTracer('dapr-state-functions') };
+  return current.tracer;
+}
 
 /** The active span's ids in the field names Application Insights and most log tools expect. */
 export function activeTraceFields(): { trace_id: string; span_id: string } | undefined {
@@ -44,7 +67,7 @@ export function traceInvocation<R extends HttpResponseInit>(
   invocation: InvocationContext,
   run: () => Promise<R>,
 ): Promise<R> {
-  return tracer.startActiveSpan(
+  return tracer().startActiveSpan(
     invocation.functionName,
     {
       kind: SpanKind.SERVER,

@@ -130,7 +130,7 @@ describe('log lines inside a span', () => {
   it('carry trace_id and span_id of the active span', () => {
     const lines: Record<string, unknown>[] = [];
     const log = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line)) });
-    tracer.startActiveSpan('work', (span) => {
+    tracer().startActiveSpan('work', (span) => {
       log.info('inside');
       span.end();
       expect(lines[0]).toMatchObject({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
