@@ -37,7 +37,29 @@ export interface InvocationFields {
   invocationId: string;
 }
 
-/** One child per invocation, so every line carries the correlation id. */
-export function invocationLogger(root: Logger, fields: InvocationFields): Logger {
-  return root.child(fields);
+/**
+ * An invocation's logging: every line carries the invocation's fields (the correlation id among
+ * them). The pino child that binds them is made on first use only: making one costs about as much
+ * as writing a line (pino serialises and redacts the bindings and rebuilds its level methods), and
+ * most invocations write a single line, the HTTP wrapper's own, which `info` writes from the root
+ * with the same fields.
+ */
+export class InvocationLog {
+  #child: Logger | undefined;
+
+  constructor(
+    private readonly root: Logger,
+    private readonly fields: InvocationFields,
+  ) {}
+
+  /** A logger whose every line carries the fields (made now, if not yet). */
+  get logger(): Logger {
+    this.#child ??= this.root.child(this.fields);
+    return this.#child;
+  }
+
+  info(details: Record<string, unknown>, message: string): void {
+    if (this.#child) this.#child.info(details, message);
+    else if (this.root.isLevelEnabled('info')) this.root.info({ ...this.fields, ...details }, message);
+  }
 }

@@ -9,7 +9,7 @@ import type { ProgrammingModel, RpcBindingInfo } from './core-types.js';
 import { invokeHttpFunction, runHooks, type InvocationEnvironment } from './invoke.js';
 import { consoleLogger, type HostLogger } from './log.js';
 import { requestBodySizeLimit } from './settings.js';
-import { compareRoutePrecedence, compileRoute, fullRouteTemplate, type CompiledRoute, type RouteParams } from './routes.js';
+import { compareRoutePrecedence, compileRoute, fullRouteTemplate, splitPath, type CompiledRoute, type RouteParams } from './routes.js';
 import { PayloadTooLargeError, RequestAbortedError, readBody, sendEmpty, toHttpTriggerInput, writeHttpResponse } from './rpc-http.js';
 
 export interface HostOptions {
@@ -105,9 +105,10 @@ function buildRouteTable(routePrefix: string, logger: HostLogger): RouteEntry[] 
  * method and path together and answers 404, never 405 (Azure/azure-functions-host#10098).
  */
 function lookupRoute(routes: RouteEntry[], pathname: string, method: string): RouteLookup {
+  const pathSegments = splitPath(pathname);
   for (const entry of routes) {
     if (entry.methods.length > 0 && !entry.methods.includes(method)) continue;
-    const params = entry.compiled.match(pathname);
+    const params = entry.compiled.matchPath(pathSegments);
     if (params) return { kind: 'found', entry, params };
   }
   return { kind: 'not-found' };

@@ -32,6 +32,8 @@ export interface CompiledRoute {
   /** Per-segment specificity, lower is more specific (ASP.NET-style route ordering). */
   readonly precedence: readonly number[];
   match(pathname: string): RouteParams | undefined;
+  /** The same, for a path already split and decoded by `splitPath` (once per request, not per route). */
+  matchPath(pathSegments: readonly string[]): RouteParams | undefined;
 }
 
 const rank = { literal: 1, complex: 2, constrained: 3, param: 4, catchAll: 5 } as const;
@@ -167,7 +169,8 @@ function splitSegments(path: string): string[] {
   return trimmed === '' ? [] : trimmed.split('/');
 }
 
-function splitPath(pathname: string): string[] {
+/** A request path's segments, percent-decoded. */
+export function splitPath(pathname: string): string[] {
   return splitSegments(pathname).map(decodeSegment);
 }
 
@@ -197,7 +200,9 @@ function omitSegment(segment: Segment, params: RouteParams): boolean {
   return segment.omittable && segment.params.every((param) => assign(param, undefined, params));
 }
 
-function matchSegments(segments: Segment[], pathSegments: string[]): RouteParams | undefined {
+function matchSegments(segments: Segment[], pathSegments: readonly string[]): RouteParams | undefined {
+  // Longer than the template and no catch-all to take the rest: no segment needs looking at.
+  if (pathSegments.length > segments.length && !segments.some((segment) => segment.catchAll)) return undefined;
   const params: RouteParams = {};
   for (const [index, segment] of segments.entries()) {
     if (segment.catchAll) {
@@ -218,6 +223,7 @@ export function compileRoute(template: string): CompiledRoute {
     template,
     precedence: segments.map((s) => s.rank),
     match: (pathname) => matchSegments(segments, splitPath(pathname)),
+    matchPath: (pathSegments) => matchSegments(segments, pathSegments),
   };
 }
 

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { getDeps, whenTelemetryStarted, type Deps } from '../deps.js';
 import { errorResponse, Unavailable, type JsonResponse } from '../errors.js';
 import { userParamsSchema } from '../schemas.js';
-import { createLogger, invocationLogger, type Logger } from '../logger.js';
+import { createLogger, InvocationLog, type Logger } from '../logger.js';
 import { BACKSTOP_GRACE_MS, runWithDeadline } from '../state/deadline.js';
 import { activeTraceId, traceInvocation } from '../telemetry/tracing.js';
 import { correlationIdFor } from './correlation.js';
@@ -48,10 +48,11 @@ const startupLogger = createLogger('info');
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Adapts a function body to an Azure Functions HTTP handler: correlation id in and out, one child
- * logger per invocation, every thrown error mapped by the one mapper, latency logged. The body runs
- * inside the request's time budget (REQUEST_TIMEOUT_MS, once the app is loaded), which every store call and
- * retry shares; should anything still hang, the backstop answers 503 at the deadline.
+ * Adapts a function body to an Azure Functions HTTP handler: correlation id in and out, every log
+ * line of the invocation carrying it (InvocationLog), every thrown error mapped by the one mapper,
+ * latency logged. The body runs inside the request's time budget (REQUEST_TIMEOUT_MS, once the
+ * app is loaded), which every store call and retry shares; should anything still hang, the
+ * backstop answers 503 at the deadline.
  */
 export function httpHandler(
   body: FunctionBody,
@@ -67,19 +68,20 @@ export function httpHandler(
     // Without a caller-given id, the invocation's trace id: the App Insights operation id in Azure.
     const correlationId = correlationIdFor(request.headers, activeTraceId() ?? invocation.invocationId);
     const fields = { correlationId, functionName: invocation.functionName, invocationId: invocation.invocationId };
-    let log: Logger | undefined;
+    let log: InvocationLog | undefined;
     let response: JsonResponse;
     try {
       const deps = await loadDeps();
-      log = invocationLogger(deps.logger, fields);
+      const invocationLog = new InvocationLog(deps.logger, fields);
+      log = invocationLog;
       // From here, not from arrival: a cold start's one-time loading (the Dapr SDK import, ~0.5 s
       // and far more on a busy machine) says nothing about the stores and must not fail requests.
       const deadline = performance.now() + deps.config.requestTimeoutMs;
-      const context = requestContext(request, deps, log, correlationId);
-      response = toResponse(await runWithDeadline(deadline, () => withBackstop(body(context), deadline, request.method, log)));
+      const context = requestContext(request, deps, invocationLog, correlationId);
+      response = toResponse(await runWithDeadline(deadline, () => withBackstop(body(context), deadline, request.method, invocationLog)));
     } catch (error) {
-      log ??= invocationLogger(startupLogger, fields);
-      response = errorResponse(error, correlationId, log);
+      log ??= new InvocationLog(startupLogger, fields);
+      response = errorResponse(error, correlationId, log.logger);
     }
     log.info({ method: request.method, status: response.status, durationMs: Math.round(performance.now() - started) }, 'request completed');
     return { ...response, headers: { ...response.headers, 'x-correlation-id': correlationId } };
@@ -91,12 +93,12 @@ export function httpHandler(
  * running; what it throws later is logged, never unhandled. For a method that may write, the 503
  * says the outcome is unknown: the body was stopped at an unknown point.
  */
-async function withBackstop(reply: Promise<Reply>, deadline: number, method: string, log: Logger | undefined): Promise<Reply> {
+async function withBackstop(reply: Promise<Reply>, deadline: number, method: string, log: InvocationLog): Promise<Reply> {
   let timer: NodeJS.Timeout | undefined;
   const backstop = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => {
-        reply.catch((error: unknown) => log?.warn({ err: error }, 'request body failed after its deadline'));
+        reply.catch((error: unknown) => log.logger.warn({ err: error }, 'request body failed after its deadline'));
         reject(new Unavailable('the request ran past its time budget', { outcomeUnknown: !SAFE_METHODS.has(method.toUpperCase()) }));
       },
       Math.max(0, deadline - performance.now()) + BACKSTOP_GRACE_MS,
@@ -109,12 +111,14 @@ async function withBackstop(reply: Promise<Reply>, deadline: number, method: str
   }
 }
 
-function requestContext(request: HttpRequest, deps: Deps, log: Logger, correlationId: string): RequestContext {
+function requestContext(request: HttpRequest, deps: Deps, log: InvocationLog, correlationId: string): RequestContext {
   const caller = () => identifyCaller(request.headers, deps.config.authMode, deps.config.authClientId);
   return {
     request,
     deps,
-    log,
+    get log() {
+      return log.logger;
+    },
     correlationId,
     caller,
     pathUser() {

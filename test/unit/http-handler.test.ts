@@ -80,6 +80,23 @@ describe('the HTTP handler wrapper', () => {
     ]);
   });
 
+  it('gives the completion line the same fields whether or not the body used its logger', async () => {
+    const quiet = harness(async () => ({ status: 200, body: {} }));
+    const chatty = harness(async (ctx) => {
+      ctx.log.info({ step: 1 }, 'working');
+      return { status: 200, body: {} };
+    });
+    await quiet.invoke();
+    await chatty.invoke();
+    const completion = (lines: Array<Record<string, unknown>>) => {
+      const { time: _time, durationMs: _duration, ...rest } = lines.find((line) => line.msg === 'request completed') ?? {};
+      return rest;
+    };
+    expect(completion(quiet.lines)).toEqual(completion(chatty.lines));
+    expect(completion(quiet.lines)).toMatchObject({ correlationId: 'inv-0001', functionName: 'things', invocationId: 'inv-0001' });
+    expect(chatty.lines.find((line) => line.msg === 'working')).toMatchObject({ correlationId: 'inv-0001', step: 1 });
+  });
+
   it('authenticates before anything else, then validates and authorizes the path user', async () => {
     const body: FunctionBody = async (ctx) => ({ status: 200, body: { userId: ctx.pathUser(), caller: ctx.caller() } });
     const { invoke } = harness(body);
