@@ -43,7 +43,7 @@ async function deleteKeys(stack: Stack, store: string, keys: string[]): Promise<
 }
 
 /** Seeds the history the history scenario and the bare /sdk floor read: a full page of 20 and more. */
-export async function seedHistory(stack: Stack, messages = 50): Promise<void> {
+export async function seedHistory(stack: Pick<Stack, 'api'>, messages = 50): Promise<void> {
   for (let i = 0; i < messages; i += 1) {
     await send(`${stack.api}/users/${HISTORY_USER}/chat/messages`, {
       method: 'POST',
