@@ -1,3 +1,4 @@
+import { app } from '@azure/functions';
 import { context, propagation } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 
@@ -15,8 +16,8 @@ let started: Promise<TelemetryMode> | undefined;
 /**
  * Registers OpenTelemetry for the process, once (the first call decides; later calls get its mode):
  * - with a connection string: Azure Monitor's distro (`@azure/monitor-opentelemetry`, imported only
- *   then, since it is heavy), plus the Functions instrumentation that binds the host's trace context
- *   and tells the host the worker sends its own telemetry;
+ *   then, since it is heavy), and the host is told that the worker sends its own telemetry
+ *   (declareWorkerTelemetry), so it does not report the invocations a second time;
  * - with span processors (tests): the SDK's tracer provider, recording every span;
  * - otherwise propagation only: no tracer provider, just a context manager and the W3C propagator.
  *   Nothing is recorded or exported, yet context flows: log lines carry the host's trace and span
@@ -24,19 +25,30 @@ let started: Promise<TelemetryMode> | undefined;
  *   daprd samples as the caller decided).
  */
 export function startTelemetry(options: TelemetryOptions = {}): Promise<TelemetryMode> {
-  started ??= register(options);
+  if (!started) {
+    declareWorkerTelemetry(options.connectionString);
+    started = register(options);
+  }
   return started;
+}
+
+/**
+ * Tells the Functions host, through the worker's capabilities, that this worker exports its own
+ * OpenTelemetry data (`WorkerOpenTelemetryEnabled`), when a connection string says it will. Must
+ * run while the function files load: the worker asks for the capabilities once they are loaded,
+ * and `app.setup` refuses changes after that, so it cannot wait for the distro's import. (The
+ * Functions instrumentation package makes this call too, but only once imported, which for an app
+ * that loads telemetry lazily is after the capabilities were sent; its other part, running each
+ * invocation in the host's trace context, is what traceInvocation in tracing.ts does.)
+ */
+export function declareWorkerTelemetry(connectionString: string | undefined): void {
+  if (connectionString) app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
 }
 
 async function register({ connectionString, spanProcessors = [] }: TelemetryOptions): Promise<TelemetryMode> {
   if (connectionString) {
-    const [{ useAzureMonitor }, { AzureFunctionsInstrumentationESM }, azFunc] = await Promise.all([
-      import('@azure/monitor-opentelemetry'),
-      import('@azure/functions-opentelemetry-instrumentation'),
-      import('@azure/functions'),
-    ]);
+    const { useAzureMonitor } = await import('@azure/monitor-opentelemetry');
     useAzureMonitor({ azureMonitorExporterOptions: { connectionString }, spanProcessors });
-    new AzureFunctionsInstrumentationESM().registerAzFunc(azFunc);
     return 'application-insights';
   }
   if (spanProcessors.length > 0) {
