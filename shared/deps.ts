@@ -50,8 +50,17 @@ function buildServices(config: Config, stores: Deps['stores'], clock: Clock): Om
   };
 }
 
+export interface BuildOptions {
+  /**
+   * Whether each state call is a span of its own (default: yes). Not when nothing records spans
+   * (the propagation-only mode): such a span would record nothing, and the call carries the
+   * invocation's trace context anyway; leaving it out saves a context switch per call.
+   */
+  traceStateCalls?: boolean;
+}
+
 /** Wires the real dependencies: the Dapr SDK is imported here, lazily, to keep it off module load. */
-export async function buildDeps(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<Deps> {
+export async function buildDeps(config: Config, logger: Logger = createLogger(config.logLevel), options: BuildOptions = {}): Promise<Deps> {
   const { connectDaprSidecar, createDaprStateStore } = await import('./state/dapr-state-store.js');
   const sidecar = connectDaprSidecar({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger });
   const storeOptions = {
@@ -59,9 +68,10 @@ export async function buildDeps(config: Config, logger: Logger = createLogger(co
     breakerThreshold: config.dapr.breakerThreshold,
     breakerHalfOpenAfterMs: config.dapr.breakerHalfOpenMs,
   };
+  const traced = options.traceStateCalls === false ? (store: StateStore) => store : tracedStateStore;
   const stores = {
-    hot: tracedStateStore(createDaprStateStore(sidecar, config.stores.hot, storeOptions)),
-    durable: tracedStateStore(createDaprStateStore(sidecar, config.stores.durable, storeOptions)),
+    hot: traced(createDaprStateStore(sidecar, config.stores.hot, storeOptions)),
+    durable: traced(createDaprStateStore(sidecar, config.stores.durable, storeOptions)),
   };
   return { ...buildServices(config, stores, systemClock), logger };
 }
@@ -72,9 +82,13 @@ const processConfig = loadConfig();
  * Started when the function files load, but not awaited there (its SDK is a large import): the
  * handler awaits it before an invocation's first span. A telemetry start that fails is logged and
  * leaves the app serving without telemetry.
+ * Once started, it says whether anything records spans (not when it failed to start).
  */
+let recordingSpans = false;
 const telemetryStarted = startTelemetry({ connectionString: processConfig.telemetry.connectionString }).then(
-  () => undefined,
+  (mode) => {
+    recordingSpans = mode !== 'propagation-only';
+  },
   (error: unknown) => createLogger(processConfig.logLevel).error({ err: error }, 'telemetry did not start; serving without it'),
 );
 
@@ -86,9 +100,11 @@ let processDeps: Promise<Deps> | undefined;
 
 /** The process-wide dependency graph, built on first use and never replaced. */
 export function getDeps(): Promise<Deps> {
-  processDeps ??= buildDeps(processConfig).catch((error: unknown) => {
-    processDeps = undefined; // let the next request try again
-    throw error;
-  });
+  processDeps ??= telemetryStarted
+    .then(() => buildDeps(processConfig, undefined, { traceStateCalls: recordingSpans }))
+    .catch((error: unknown) => {
+      processDeps = undefined; // let the next request try again
+      throw error;
+    });
   return processDeps;
 }

@@ -1,5 +1,5 @@
 import type { HttpResponseInit } from '@azure/functions';
-import type { Logger } from 'pino';
+import type { Log } from './logger.js';
 
 export interface ErrorDetail {
   path: string;
@@ -117,7 +117,7 @@ const INTERNAL_MESSAGE = 'An internal error occurred.';
  */
 export type JsonResponse = Omit<HttpResponseInit, 'headers'> & { headers: Record<string, string> };
 
-export function errorResponse(error: unknown, correlationId: string, log: Logger): JsonResponse {
+export function errorResponse(error: unknown, correlationId: string, log: Log): JsonResponse {
   if (error instanceof AppError && error.status < 500) {
     log.info({ code: error.code, status: error.status }, 'request rejected');
     const response = errorBody(error.status, error.code, error.message, correlationId, error.details);

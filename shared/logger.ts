@@ -37,28 +37,48 @@ export interface InvocationFields {
   invocationId: string;
 }
 
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+/** One level's method: details and a message, or a message alone. */
+export interface LogMethod {
+  (details: object, message: string): void;
+  (message: string): void;
+}
+
+/** What services log with (a pino logger is one). */
+export type Log = Record<Level, LogMethod>;
+
 /**
  * An invocation's logging: every line carries the invocation's fields (the correlation id among
- * them). The pino child that binds them is made on first use only: making one costs about as much
- * as writing a line (pino serialises and redacts the bindings and rebuilds its level methods), and
- * most invocations write a single line, the HTTP wrapper's own, which `info` writes from the root
- * with the same fields.
+ * them). The pino child that binds them is made when the first line at an enabled level is
+ * written, not before: making one costs about as much as writing a line (pino serialises and
+ * redacts the bindings and rebuilds its level methods), services are handed the invocation's `log`
+ * on every request but write to it only when something is worth saying, and the HTTP wrapper's own
+ * line (`completed`) is written from the root with the same fields when no child exists yet.
  */
 export class InvocationLog {
   #child: Logger | undefined;
+  /** Lines that carry the invocation's fields. */
+  readonly log: Log;
 
   constructor(
     private readonly root: Logger,
     private readonly fields: InvocationFields,
-  ) {}
-
-  /** A logger whose every line carries the fields (made now, if not yet). */
-  get logger(): Logger {
-    this.#child ??= this.root.child(this.fields);
-    return this.#child;
+  ) {
+    this.log = { debug: this.#at('debug'), info: this.#at('info'), warn: this.#at('warn'), error: this.#at('error') };
   }
 
-  info(details: Record<string, unknown>, message: string): void {
+  #at(level: Level): LogMethod {
+    return (first: object | string, message?: string) => {
+      if (!this.root.isLevelEnabled(level)) return;
+      this.#child ??= this.root.child(this.fields);
+      if (typeof first === 'string') this.#child[level](first);
+      else this.#child[level](first, message);
+    };
+  }
+
+  /** The wrapper's line for the finished invocation. */
+  completed(details: Record<string, unknown>, message: string): void {
     if (this.#child) this.#child.info(details, message);
     else if (this.root.isLevelEnabled('info')) this.root.info({ ...this.fields, ...details }, message);
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Conflict, Unavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import { type RetryBudget, updateWithRetry } from '../state/compare-and-set.js';
 import type { StateEntry, StateStore } from '../state/port.js';
 import { inBackground } from './background.js';
@@ -16,13 +16,13 @@ export type CacheLookup<T> = { status: 'HIT'; value: T } | { status: 'MISS'; see
 
 export interface VersionedCache<T> {
   /** HIT with the cached value, MISS, or BYPASS when the cache store cannot be read. */
-  get(id: string, log: Logger): Promise<CacheLookup<T>>;
+  get(id: string, log: Log): Promise<CacheLookup<T>>;
   /**
    * Offers `value` as the state at durable `revision`. It replaces the cached entry only when that
    * holds an older revision, so the cache never moves backwards. `seen` (from a MISS) saves the
    * read. Best effort: a failure is logged and queued for repair (see `reload`), never thrown.
    */
-  offer(id: string, value: T, revision: number, log: Logger, seen?: SeenEntry): Promise<void>;
+  offer(id: string, value: T, revision: number, log: Log, seen?: SeenEntry): Promise<void>;
 }
 
 export interface VersionedCacheOptions<S extends z.ZodType> {
@@ -59,7 +59,7 @@ interface PendingRepair {
   revision: number;
   /** After this (ms), any entry written before the failure has expired on its own. */
   until: number;
-  log: Logger;
+  log: Log;
 }
 
 /**
@@ -143,7 +143,7 @@ export function createVersionedCache<S extends z.ZodType>(options: VersionedCach
     return outcome.result;
   }
 
-  function remember(id: string, revision: number, log: Logger): void {
+  function remember(id: string, revision: number, log: Log): void {
     const known = pending.get(id);
     if (!reload || (known && known.revision >= revision)) return;
     if (!known && pending.size >= MAX_PENDING_REPAIRS) {

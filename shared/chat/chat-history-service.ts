@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { UnknownCursor, Unavailable, ValidationError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import { DEFAULT_RETRY_BUDGET, parseStored, type RetryBudget, type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';
 import { currentDeadline, runWithDeadline } from '../state/deadline.js';
 import { keyBuilder } from '../state/keys.js';
@@ -69,9 +69,9 @@ export interface ChatHistoryService {
    * `fallbackId` (e.g. derived from an Idempotency-Key) names a message sent without an id of its
    * own, so a re-run after an unknown outcome finds it instead of storing a copy.
    */
-  append(userId: string, input: AppendMessageInput, log: Logger, fallbackId?: string): Promise<AppendResult>;
+  append(userId: string, input: AppendMessageInput, log: Log, fallbackId?: string): Promise<AppendResult>;
   /** Appends several messages (e.g. a question and its answer) with one compare-and-set write. */
-  appendMany(userId: string, inputs: readonly AppendMessageInput[], log: Logger, options?: AppendOptions): Promise<AppendManyResult>;
+  appendMany(userId: string, inputs: readonly AppendMessageInput[], log: Log, options?: AppendOptions): Promise<AppendManyResult>;
   /** Whether a message with this id is in the live window (`read`: as in AppendOptions, no I/O then). */
   contains(userId: string, messageId: string, options?: AppendOptions): Promise<boolean>;
   list(userId: string, query: HistoryQuery): Promise<HistoryPage>;
@@ -87,7 +87,7 @@ export interface ChatHistoryDeps {
 
 interface Waiting {
   draft: Draft;
-  log: Logger;
+  log: Log;
   /** The waiting request's own time budget (undefined outside a request). */
   deadline: number | undefined;
   resolve: (added: Added) => void;
@@ -162,7 +162,7 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
   }
 
   /** One compare-and-set write of `drafts` (re-read and re-decided on conflicts). */
-  async function write(userId: string, drafts: readonly Draft[], log: Logger, read?: StateEntry | null): Promise<Added[]> {
+  async function write(userId: string, drafts: readonly Draft[], log: Log, read?: StateEntry | null): Promise<Added[]> {
     const key = historyKey(userId);
     const started = performance.now();
     try {
@@ -199,7 +199,7 @@ export function createChatHistoryService({ store, clock, settings, newId = rando
    * wrote is there, the append happened; otherwise (or if the store cannot be read) the outcome stays
    * unknown and the 503 says so.
    */
-  async function resolveUnknown(key: string, drafts: readonly Draft[], error: Unavailable, log: Logger): Promise<Added[]> {
+  async function resolveUnknown(key: string, drafts: readonly Draft[], error: Unavailable, log: Log): Promise<Added[]> {
     const window = await readWindow(key, undefined).catch(() => {
       throw error;
     });

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import type { StateStore } from '../state/port.js';
 
 export interface HealthReport {
@@ -7,7 +7,7 @@ export interface HealthReport {
 }
 
 /** Probes every store through the sidecar in parallel; one failing store makes the report degraded. */
-export async function checkHealth(stores: readonly StateStore[], log: Logger): Promise<HealthReport> {
+export async function checkHealth(stores: readonly StateStore[], log: Log): Promise<HealthReport> {
   const results = await Promise.all(
     stores.map(async (store) => {
       try {

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { getDeps, whenTelemetryStarted, type Deps } from '../deps.js';
 import { errorResponse, Unavailable, type JsonResponse } from '../errors.js';
 import { userParamsSchema } from '../schemas.js';
-import { createLogger, InvocationLog, type Logger } from '../logger.js';
+import { createLogger, InvocationLog, type Log } from '../logger.js';
 import { BACKSTOP_GRACE_MS, runWithDeadline } from '../state/deadline.js';
 import { activeTraceId, traceInvocation } from '../telemetry/tracing.js';
 import { correlationIdFor } from './correlation.js';
@@ -14,7 +14,7 @@ import { parseJsonBody, parseParams, parseQuery, parseWith } from './request.js'
 export interface RequestContext {
   request: HttpRequest;
   deps: Deps;
-  log: Logger;
+  log: Log;
   correlationId: string;
   /** The authenticated caller (401 otherwise). */
   caller(): Caller;
@@ -81,9 +81,12 @@ export function httpHandler(
       response = toResponse(await runWithDeadline(deadline, () => withBackstop(body(context), deadline, request.method, invocationLog)));
     } catch (error) {
       log ??= new InvocationLog(startupLogger, fields);
-      response = errorResponse(error, correlationId, log.logger);
+      response = errorResponse(error, correlationId, log.log);
     }
-    log.info({ method: request.method, status: response.status, durationMs: Math.round(performance.now() - started) }, 'request completed');
+    log.completed(
+      { method: request.method, status: response.status, durationMs: Math.round(performance.now() - started) },
+      'request completed',
+    );
     return { ...response, headers: { ...response.headers, 'x-correlation-id': correlationId } };
   }
 }
@@ -98,7 +101,7 @@ async function withBackstop(reply: Promise<Reply>, deadline: number, method: str
   const backstop = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => {
-        reply.catch((error: unknown) => log.logger.warn({ err: error }, 'request body failed after its deadline'));
+        reply.catch((error: unknown) => log.log.warn({ err: error }, 'request body failed after its deadline'));
         reject(new Unavailable('the request ran past its time budget', { outcomeUnknown: !SAFE_METHODS.has(method.toUpperCase()) }));
       },
       Math.max(0, deadline - performance.now()) + BACKSTOP_GRACE_MS,
@@ -116,9 +119,7 @@ function requestContext(request: HttpRequest, deps: Deps, log: InvocationLog, co
   return {
     request,
     deps,
-    get log() {
-      return log.logger;
-    },
+    log: log.log,
     correlationId,
     caller,
     pathUser() {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { inBackground } from '../cache/background.js';
 import type { Clock } from '../clock.js';
 import { AppError, Conflict, type ErrorDetail, IdempotencyKeyReused, Unavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import { parseStored } from '../state/compare-and-set.js';
 import { idSchema } from '../schemas.js';
 import { keyBuilder } from '../state/keys.js';
@@ -49,7 +49,7 @@ export interface IdempotencyScope {
 export type Execute = (derivedId: string) => Promise<IdempotentReply>;
 
 export interface IdempotencyService {
-  run(scope: IdempotencyScope, execute: Execute, log: Logger): Promise<IdempotentReply>;
+  run(scope: IdempotencyScope, execute: Execute, log: Log): Promise<IdempotentReply>;
 }
 
 export interface IdempotencyDeps {
@@ -150,7 +150,7 @@ export function createIdempotencyService({ store, clock, runningTimeoutMs }: Ide
    * fails (often because the request's time budget is spent), it is tried once more in the
    * background, so a retry does not wait for the takeover delay; past that, the takeover handles it.
    */
-  async function settle(key: string, owner: string, next: IdempotencyRecord, log: Logger, again = true): Promise<void> {
+  async function settle(key: string, owner: string, next: IdempotencyRecord, log: Log, again = true): Promise<void> {
     try {
       const entry = await store.get(key);
       if (entry === null) return;

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../clock.js';
 import { Conflict, NotFound, Unavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import { parseStored, type UpdateDecision, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateStore } from '../state/port.js';
@@ -30,9 +30,9 @@ export interface SessionView {
 }
 
 export interface SessionsService {
-  put(sessionId: string, owner: string, input: PutSessionInput, log: Logger): Promise<{ sessionId: string; expiresAt: string }>;
-  get(sessionId: string, caller: string, log: Logger): Promise<SessionView>;
-  delete(sessionId: string, caller: string, log: Logger): Promise<void>;
+  put(sessionId: string, owner: string, input: PutSessionInput, log: Log): Promise<{ sessionId: string; expiresAt: string }>;
+  get(sessionId: string, caller: string, log: Log): Promise<SessionView>;
+  delete(sessionId: string, caller: string, log: Log): Promise<void>;
 }
 
 /** What JSON keeps of a value, for comparing what we wrote with what is stored. */

@@ -3,7 +3,7 @@ import type { OperationType } from '@dapr/dapr/types/Operation.type.js';
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { z } from 'zod';
 import { Unavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import { type CallContext, type CallFate, classify, classifyBulkItemError, StoreUnreachable } from './dapr-errors.js';
 import { remainingMs } from './deadline.js';
 import type { BulkEntry, SaveOptions, StateEntry, StateStore, TransactionOperation } from './port.js';
@@ -13,7 +13,7 @@ export interface DaprConnection {
   host: string;
   httpPort: number;
   /** Where the SDK's own warnings and errors go, at debug level (we log outcomes ourselves). */
-  logger?: Logger;
+  logger?: Log;
 }
 
 export interface DaprStateStoreOptions {
@@ -66,7 +66,7 @@ export function connectDaprSidecar(connection: DaprConnection): DaprSidecar {
   };
 }
 
-function sdkLogService(logger: Logger | undefined) {
+function sdkLogService(logger: Log | undefined) {
   const write = (message: unknown) => logger?.debug({ sdk: '@dapr/dapr' }, String(message));
   const drop = () => undefined;
   return { error: write, warn: write, info: drop, verbose: drop, debug: drop };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type CacheStatus, createVersionedCache, singleFlight } from '../cache/versioned-cache.js';
 import type { Clock } from '../clock.js';
 import { Conflict, NotFound, PreconditionFailed, Unavailable, ValidationError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import { parseStored, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateStore } from '../state/port.js';
@@ -36,15 +36,15 @@ export interface CreatedTask {
 }
 
 export interface TasksService {
-  list(userId: string, log: Logger): Promise<TaskList>;
+  list(userId: string, log: Log): Promise<TaskList>;
   /**
    * `id` makes the create idempotent: a second create with the same id returns the first task.
    * A write whose outcome is unknown is resolved before answering (see `create`).
    */
-  create(userId: string, input: CreateTaskInput, log: Logger, id?: string): Promise<CreatedTask>;
+  create(userId: string, input: CreateTaskInput, log: Log, id?: string): Promise<CreatedTask>;
   /** `ifMatch` (RFC 9110 strong comparison): 412 unless it accepts the task's current entity-tag. */
-  update(userId: string, taskId: string, patch: UpdateTaskInput, log: Logger, ifMatch?: IfMatch): Promise<Task>;
-  remove(userId: string, taskId: string, log: Logger): Promise<void>;
+  update(userId: string, taskId: string, patch: UpdateTaskInput, log: Log, ifMatch?: IfMatch): Promise<Task>;
+  remove(userId: string, taskId: string, log: Log): Promise<void>;
 }
 
 export interface TasksDeps {
@@ -86,7 +86,7 @@ export function createTasksService({ durable, cache: cacheStore, clock, cacheTtl
   /** Applies `change` to the user's document with compare-and-set, then writes the result through to the cache. */
   async function mutate<R>(
     userId: string,
-    log: Logger,
+    log: Log,
     change: (tasks: Task[], now: string) => { tasks: Task[]; result: R } | { result: R; unchanged: true },
   ): Promise<R> {
     const outcome = await updateWithRetry({
@@ -180,7 +180,7 @@ export function createTasksService({ durable, cache: cacheStore, clock, cacheTtl
  * seeing it absent, writes it again with the ETag it just read (so a late-landing first write
  * and this one cannot both apply). Only when that, too, cannot complete is the outcome unknown.
  */
-async function resolveUnknownCreate(createById: () => Promise<CreatedTask>, idWasGenerated: boolean, log: Logger): Promise<CreatedTask> {
+async function resolveUnknownCreate(createById: () => Promise<CreatedTask>, idWasGenerated: boolean, log: Log): Promise<CreatedTask> {
   let last: unknown;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {

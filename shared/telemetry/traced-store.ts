@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, type Span, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { AlreadyExists, Conflict, Unavailable } from '../errors.js';
 import type { StateStore } from '../state/port.js';
 import { currentAttempt, tracer } from './tracing.js';
@@ -6,16 +6,12 @@ import { currentAttempt, tracer } from './tracing.js';
 type Operation = 'get' | 'getBulk' | 'save' | 'saveBulk' | 'delete' | 'transaction' | 'ping';
 
 /**
- * Wraps a state store so every call is a client span (store, operation, outcome, attempt) that is
+ * Wraps a state store (when spans are recorded: shared/deps.ts) so every call is a client span (store, operation, outcome, attempt) that is
  * active while the call runs: the Dapr adapter's HTTP agent sends it to the sidecar as the
  * `traceparent`, so daprd's own spans become its children.
  */
 export function tracedStateStore(store: StateStore): StateStore {
   function traced<T>(operation: Operation, keys: number, run: () => Promise<T>): Promise<T> {
-    // Inside a trace that is not being recorded (no tracer provider, or the caller did not sample
-    // it), a span of our own would record nothing either, and the call already carries the trace's
-    // context: the call goes out as it is.
-    if (trace.getActiveSpan()?.isRecording() === false) return run();
     const attempt = currentAttempt();
     return tracer().startActiveSpan(
       `state ${operation}`,

@@ -1,6 +1,6 @@
 import { type CacheStatus, createVersionedCache, singleFlight } from '../cache/versioned-cache.js';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import { parseStored, updateWithRetry } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateStore } from '../state/port.js';
@@ -11,8 +11,8 @@ export const profileCacheKey = keyBuilder('cache', 'user');
 
 export interface ProfilesService {
   /** The profile (null when there is none) and where it came from. */
-  get(userId: string, log: Logger): Promise<{ profile: Profile | null; cache: CacheStatus }>;
-  put(userId: string, input: PutProfileInput, log: Logger): Promise<Profile>;
+  get(userId: string, log: Log): Promise<{ profile: Profile | null; cache: CacheStatus }>;
+  put(userId: string, input: PutProfileInput, log: Log): Promise<Profile>;
 }
 
 export interface ProfilesDeps {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type AppendOptions, type ChatHistoryService, historyKey } from '../chat/chat-history-service.js';
 import type { Clock } from '../clock.js';
 import { AlreadyExists, Conflict, Unavailable } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Log } from '../logger.js';
 import { parseStored } from '../state/compare-and-set.js';
 import { keyBuilder } from '../state/keys.js';
 import type { StateEntry, StateStore } from '../state/port.js';
@@ -50,7 +50,7 @@ export interface WorkflowStatus {
 
 export interface WorkflowService {
   /** `requestId` (from an Idempotency-Key) makes a retry of an applied step answer as the first time. */
-  process(userId: string, message: string, log: Logger, requestId?: string): Promise<ProcessResult>;
+  process(userId: string, message: string, log: Log, requestId?: string): Promise<ProcessResult>;
   status(userId: string): Promise<WorkflowStatus>;
 }
 
@@ -117,13 +117,13 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     return recorded ? { state: 'idle', lastCompletion: { ...last, confirmed: true } } : workflow;
   }
 
-  async function runEffect(userId: string, effect: Effect, log: Logger): Promise<Task | undefined> {
+  async function runEffect(userId: string, effect: Effect, log: Log): Promise<Task | undefined> {
     if (effect.kind === 'show-task') return (await tasks.list(userId, log)).tasks.find((t) => t.id === effect.taskId);
     const { task } = await tasks.create(userId, { title: effect.title, description: effect.description }, log, effect.taskId);
     return task;
   }
 
-  async function save(key: string, etag: string | undefined, document: WorkflowDocument, log: Logger): Promise<void> {
+  async function save(key: string, etag: string | undefined, document: WorkflowDocument, log: Log): Promise<void> {
     const ttl = ttlSeconds + EXPIRED_NOTICE_SECONDS;
     try {
       await store.save(
@@ -147,7 +147,7 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     }
   }
 
-  async function record(userId: string, message: string, reply: string, stepId: string | undefined, history: AppendOptions, log: Logger) {
+  async function record(userId: string, message: string, reply: string, stepId: string | undefined, history: AppendOptions, log: Log) {
     const ids = stepId === undefined ? { message: newId(), reply: newId() } : exchangeIds(stepId);
     try {
       await chat.appendMany(
@@ -177,7 +177,7 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     applied: Omit<Applied, 'stepId'> & { stepId?: string | undefined },
     state: PublicState,
     history: AppendOptions,
-    log: Logger,
+    log: Log,
   ): Promise<ProcessResult> {
     let task: Task | undefined;
     for (const effect of applied.effects) task = (await runEffect(userId, effect, log)) ?? task;
