@@ -10,8 +10,11 @@
 // Bundled: our code, zod, cockatiel, and the OpenTelemetry API with the two pieces the
 // propagation-only mode uses (the async-hooks context manager, core's W3C propagator). The API
 // keeps its process-wide state (tracer provider, context manager, propagator) on `globalThis`
-// under a versioned key, so this copy and the one the Azure Monitor distro loads from
-// node_modules share it (shared/telemetry/tracing.ts asks for the tracer at use for that reason).
+// under a key per major version, so this copy and the one the Azure Monitor distro loads from
+// node_modules share it (shared/telemetry/tracing.ts asks for the tracer at use for that reason),
+// provided both are the same version: the API refuses state registered by an older minor version,
+// and lets a second copy register only when it is exactly the same version. Both come from the one
+// @opentelemetry/api in package-lock.json, since the image installs the locked tree (`npm ci`).
 //
 // Left to node_modules:
 // - @azure/functions: the worker hands it @azure/functions-core at run time;

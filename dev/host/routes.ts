@@ -200,9 +200,9 @@ function omitSegment(segment: Segment, params: RouteParams): boolean {
   return segment.omittable && segment.params.every((param) => assign(param, undefined, params));
 }
 
-function matchSegments(segments: Segment[], pathSegments: readonly string[]): RouteParams | undefined {
+function matchSegments(segments: Segment[], pathSegments: readonly string[], catchAll: boolean): RouteParams | undefined {
   // Longer than the template and no catch-all to take the rest: no segment needs looking at.
-  if (pathSegments.length > segments.length && !segments.some((segment) => segment.catchAll)) return undefined;
+  if (pathSegments.length > segments.length && !catchAll) return undefined;
   const params: RouteParams = {};
   for (const [index, segment] of segments.entries()) {
     if (segment.catchAll) {
@@ -219,11 +219,12 @@ function matchSegments(segments: Segment[], pathSegments: readonly string[]): Ro
 /** Compiles an Azure Functions route template (already including any route prefix). */
 export function compileRoute(template: string): CompiledRoute {
   const segments = splitSegments(template).map(compileSegment);
+  const catchAll = segments.some((segment) => segment.catchAll);
   return {
     template,
     precedence: segments.map((s) => s.rank),
-    match: (pathname) => matchSegments(segments, splitPath(pathname)),
-    matchPath: (pathSegments) => matchSegments(segments, pathSegments),
+    match: (pathname) => matchSegments(segments, splitPath(pathname), catchAll),
+    matchPath: (pathSegments) => matchSegments(segments, pathSegments, catchAll),
   };
 }
 
