@@ -85,6 +85,8 @@ try {
         DAPR_HOST: '127.0.0.1',
         DAPR_HTTP_PORT: String(sidecarPort),
         BENCH_HISTORY_KEY: HISTORY_KEY,
+        // Written by `npm run bench` (bench/main.ts), for --path /bench/body.
+        BENCH_HISTORY_PAGE: `${compiledRoot}history-page.json`,
         ...environment(extra),
       },
     );

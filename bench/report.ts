@@ -115,7 +115,7 @@ export function evaluate(facts: RunFacts, allowance: FailureAllowance): Target[]
   ];
   for (const s of facts.scenarios) {
     const share = allowance.get(s.key) ?? 0;
-    targets.push({ name: `${s.key}: requests completed`, value: s.requests, op: '≥', limit: 1 });
+    targets.push({ name: `${s.key}: requests answered successfully`, value: s.requests - s.failed, op: '≥', limit: 1 });
     targets.push({ name: `${s.key}: failed requests`, value: s.failed, op: '≤', limit: Math.floor(share * s.requests) });
     if (s.unexpected > 0) {
       const seen = JSON.stringify(s.unexpectedValues);

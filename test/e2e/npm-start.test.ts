@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningProcess, startProcess } from '../support/process.js';
+import { uniqueId } from '../support/ids.js';
 import { missing } from '../support/services.js';
 import { projectRoot } from '../support/stack.js';
 
@@ -42,7 +43,7 @@ describe('npm start', () => {
     expect(await response.json()).toEqual({ status: 'ok', stores: { statestore: 'ok', 'statestore-durable': 'ok' } });
   });
 
-  it('serves every route from the bundled build: data, the OpenAPI document and the reference page with the build’s copy of its script', async () => {
+  it('loads every function file from the bundled build and serves data, the OpenAPI document and the reference page with the build’s copy of its script', async () => {
     const api = apiUrl(app.output());
     const files = readdirSync(`${projectRoot}dist/functions`).filter((file) => file.endsWith('.js'));
     const sources = readdirSync(`${projectRoot}functions`).filter((file) => file.endsWith('.ts'));
@@ -50,7 +51,7 @@ describe('npm start', () => {
     expect(readdirSync(`${projectRoot}dist/functions/chunks`).some((file) => file.endsWith('.js'))).toBe(true);
     for (const name of sources) expect(app.output()).toContain(`${name.replace(/\.ts$/, '')}: [`);
 
-    const user = `bundle-${Date.now()}`;
+    const user = uniqueId('bundle');
     const headers = { 'x-user-id': user, 'content-type': 'application/json' };
     const posted = await fetch(`${api}/users/${user}/chat/messages`, {
       method: 'POST',

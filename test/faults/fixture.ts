@@ -35,6 +35,17 @@ export async function startFaultStack(settings: Record<string, string> = {}): Pr
   const redis = new PrivateRedis(await freePort());
   const database = new PrivateDatabase('fault');
   await redis.start();
+  try {
+    return await startOn(redis, database, settings);
+  } catch (error) {
+    // Nothing of what was started may outlive a failed start (the suites' afterAll sees no stack).
+    await redis.stop();
+    await database.drop();
+    throw error;
+  }
+}
+
+async function startOn(redis: PrivateRedis, database: PrivateDatabase, settings: Record<string, string>): Promise<FaultStack> {
   await database.create();
   const components: ComponentSpec[] = (await loadStateComponents(componentsDir)).map((c) => {
     if (c.name === 'statestore') return { ...c, metadata: { ...c.metadata, redisHost: `127.0.0.1:${redis.port}` } };
@@ -44,7 +55,12 @@ export async function startFaultStack(settings: Record<string, string> = {}): Pr
   const stringified = Object.fromEntries(Object.entries(FAULT_SETTINGS).map(([name, value]) => [name, String(value)]));
   const stack = await startStack({ ...stringified, ...settings }, { components, backends: 'real' });
   // The first request loads the Dapr SDK and waits for the sidecar: not what the suite measures.
-  await recoveryTime(() => call('GET', `${stack.api}/health`), 200, 20_000);
+  try {
+    await recoveryTime(() => call('GET', `${stack.api}/health`), 200, 20_000);
+  } catch (error) {
+    await stack.close();
+    throw error;
+  }
   return {
     ...stack,
     redis,

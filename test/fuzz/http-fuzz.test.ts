@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,10 @@ import { type FuzzRequest, fuzzRequest } from './arbitraries.js';
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : process.env.FUZZ_RANDOM ? Date.now() % 2 ** 31 : 20_261_201;
 const numRuns = Number(process.env.FUZZ_RUNS ?? 2000);
 /** The host's limit for this app (local.settings.example.json); the app's own is 256 KiB. */
-const hostBodyLimit = 266_240;
+const hostBodyLimit = Number(
+  (JSON.parse(readFileSync(new URL('../../local.settings.example.json', import.meta.url), 'utf8')) as { Values: Record<string, string> })
+    .Values.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT,
+);
 const rssBudget = 256 * 1024 * 1024;
 
 let stack: Stack;

@@ -75,12 +75,18 @@ describe('a workflow step retried with its Idempotency-Key after an unknown outc
   });
 
   it('refuses the same key with another body after a failed first try (422), rather than running it', async () => {
-    const { send, switches } = setUp();
+    const { send, switches, tasks, chat, userId } = setUp();
     await send('k1', 'add a task');
     switches.armed = true;
     const lost = await send('k2', 'Buy milk').catch((error: unknown) => error);
     expect(lost).toBeInstanceOf(Unavailable);
 
-    await expect(send('k2', 'Buy bread')).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    const refused = await send('k2', 'Buy bread').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(IdempotencyKeyReused);
+    expect((refused as IdempotencyKeyReused).status).toBe(422);
+    // Not run: nothing of "Buy bread" reached the history or the tasks.
+    const history = await chat.list(userId, { limit: 50 });
+    expect(history.messages.some((m) => m.content === 'Buy bread')).toBe(false);
+    expect((await tasks.list(userId, log)).tasks).toEqual([]);
   });
 });

@@ -308,7 +308,7 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
     expect((await fetch(`${sidecar.url}/v1.0/metadata/conformance`, { method: 'PUT', body: target.name })).status).toBe(204);
     const { status, body } = await read(await fetch(`${sidecar.url}/v1.0/metadata`));
     expect(status).toBe(200);
-    expect(body).toMatchObject({ id: 'state-api', runtimeVersion: DAPRD_VERSION, extended: { conformance: target.name } });
+    expect(body).toMatchObject({ id: 'state-api', runtimeVersion: '1.16.4', extended: { conformance: target.name } });
     const components = (body as { components: Array<{ name: string; capabilities: string[] }> }).components;
     expect(components.find((c) => c.name === target.store)?.capabilities).toEqual(['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR']);
   });

@@ -14,7 +14,7 @@ describe('GET /v1.0/metadata', () => {
       etag: null,
       body: {
         id: APP_ID,
-        runtimeVersion: DAPRD_VERSION,
+        runtimeVersion: '1.16.4',
         components: [
           { name: 'statestore', type: 'state.redis', version: 'v1', capabilities: ['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR'] },
           {
@@ -24,7 +24,7 @@ describe('GET /v1.0/metadata', () => {
             capabilities: ['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR'],
           },
         ],
-        extended: { daprRuntimeVersion: DAPRD_VERSION },
+        extended: { daprRuntimeVersion: '1.16.4' },
         appConnectionProperties: { protocol: 'http', channelAddress: '127.0.0.1' },
         actorRuntime: { runtimeStatus: 'DISABLED', hostReady: false, placement: 'placement: disconnected' },
         workflows: {},
@@ -42,7 +42,7 @@ describe('PUT /v1.0/metadata/{key}', () => {
       expect((await put('owner', 'chat team')).status).toBe(204);
       expect((await put('daprRuntimeVersion', '0.0.1')).status).toBe(204);
       const { body } = await read(await fetch(`${sidecar.url}/v1.0/metadata`));
-      expect(body).toMatchObject({ extended: { owner: 'chat team', daprRuntimeVersion: DAPRD_VERSION } });
+      expect(body).toMatchObject({ extended: { owner: 'chat team', daprRuntimeVersion: '1.16.4' } });
       expect(body).not.toHaveProperty('components');
     } finally {
       await sidecar.close();

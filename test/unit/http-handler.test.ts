@@ -19,7 +19,7 @@ function harness(body: FunctionBody, settings: Record<string, string> = {}) {
   });
   // A short per-call timeout, so that short request budgets stay valid settings.
   const config = loadConfig({ AUTH_MODE: 'trusted-header', LOG_LEVEL: 'debug', DAPR_TIMEOUT_MS: '100', ...settings });
-  const deps = buildDeps(config, createLogger('debug', sink));
+  const deps = buildDeps(config, { logger: createLogger('debug', sink) });
   const handler = httpHandler(body, () => deps);
   const invoke = (init: { method?: string; headers?: Record<string, string>; body?: string; params?: Record<string, string> } = {}) =>
     handler(
