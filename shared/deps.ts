@@ -9,7 +9,7 @@ import { createProfilesService, type ProfilesService } from './users/profiles-se
 import { createWorkflowService, type WorkflowService } from './workflow/workflow-service.js';
 import { createLogger, type Logger } from './logger.js';
 import type { StateStore } from './state/port.js';
-import { startTelemetry } from './telemetry/setup.js';
+import { startTelemetry, type TelemetryMode } from './telemetry/setup.js';
 import { tracedStateStore } from './telemetry/traced-store.js';
 
 /** Everything the services need, built once per process. Tests build their own. */
@@ -50,7 +50,8 @@ function buildServices(config: Config, stores: Deps['stores'], clock: Clock): Om
   };
 }
 
-export interface BuildOptions {
+interface BuildOptions {
+  logger?: Logger;
   /**
    * Whether each state call is a span of its own (default: yes). Not when nothing records spans
    * (the propagation-only mode): such a span would record nothing, and the call carries the
@@ -60,7 +61,8 @@ export interface BuildOptions {
 }
 
 /** Wires the real dependencies: the Dapr SDK is imported here, lazily, to keep it off module load. */
-export async function buildDeps(config: Config, logger: Logger = createLogger(config.logLevel), options: BuildOptions = {}): Promise<Deps> {
+export async function buildDeps(config: Config, options: BuildOptions = {}): Promise<Deps> {
+  const logger = options.logger ?? createLogger(config.logLevel);
   const { connectDaprSidecar, createDaprStateStore } = await import('./state/dapr-state-store.js');
   const sidecar = connectDaprSidecar({ host: config.dapr.host, httpPort: config.dapr.httpPort, logger });
   const storeOptions = {
@@ -81,19 +83,20 @@ const processConfig = loadConfig();
 /**
  * Started when the function files load, but not awaited there (its SDK is a large import): the
  * handler awaits it before an invocation's first span. A telemetry start that fails is logged and
- * leaves the app serving without telemetry.
- * Once started, it says whether anything records spans (not when it failed to start).
+ * leaves the app serving without telemetry (undefined here).
  */
-let recordingSpans = false;
-const telemetryStarted = startTelemetry({ connectionString: processConfig.telemetry.connectionString }).then(
-  (mode) => {
-    recordingSpans = mode !== 'propagation-only';
-  },
-  (error: unknown) => createLogger(processConfig.logLevel).error({ err: error }, 'telemetry did not start; serving without it'),
-);
+const telemetryStarted: Promise<TelemetryMode | undefined> = startTelemetry({
+  connectionString: processConfig.telemetry.connectionString,
+}).catch((error: unknown) => {
+  const message = processConfig.telemetry.connectionString
+    ? 'telemetry did not start; serving without it, and the Functions host was told this worker reports its invocations, so Application Insights will miss them'
+    : 'telemetry did not start; serving without it';
+  createLogger(processConfig.logLevel).error({ err: error }, message);
+  return undefined;
+});
 
 /** Resolves once OpenTelemetry is registered for the process (at once after the first time). */
-export function whenTelemetryStarted(): Promise<void> {
+export function whenTelemetryStarted(): Promise<unknown> {
   return telemetryStarted;
 }
 let processDeps: Promise<Deps> | undefined;
@@ -101,7 +104,7 @@ let processDeps: Promise<Deps> | undefined;
 /** The process-wide dependency graph, built on first use and never replaced. */
 export function getDeps(): Promise<Deps> {
   processDeps ??= telemetryStarted
-    .then(() => buildDeps(processConfig, undefined, { traceStateCalls: recordingSpans }))
+    .then((mode) => buildDeps(processConfig, { traceStateCalls: mode === 'application-insights' || mode === 'recording' }))
     .catch((error: unknown) => {
       processDeps = undefined; // let the next request try again
       throw error;

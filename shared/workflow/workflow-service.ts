@@ -32,6 +32,8 @@ const appliedSchema = z.object({
   stepId: z.string().optional(),
 });
 type Applied = z.infer<typeof appliedSchema>;
+/** What a step answers and does, whether just applied or found applied. */
+type StepOutcome = Omit<Applied, 'requestId'>;
 
 const workflowDocumentSchema = z.object({ v: z.literal(1), workflow: workflowStateSchema, applied: appliedSchema.optional() });
 type WorkflowDocument = z.infer<typeof workflowDocumentSchema>;
@@ -174,15 +176,15 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
   async function finish(
     userId: string,
     message: string,
-    applied: Omit<Applied, 'stepId'> & { stepId?: string | undefined },
+    outcome: StepOutcome,
     state: PublicState,
     history: AppendOptions,
     log: Log,
   ): Promise<ProcessResult> {
     let task: Task | undefined;
-    for (const effect of applied.effects) task = (await runEffect(userId, effect, log)) ?? task;
-    await record(userId, message.trim(), applied.reply, applied.stepId, history, log);
-    return { reply: applied.reply, state, ...(task ? { task } : {}) };
+    for (const effect of outcome.effects) task = (await runEffect(userId, effect, log)) ?? task;
+    await record(userId, message.trim(), outcome.reply, outcome.stepId, history, log);
+    return { reply: outcome.reply, state, ...(task ? { task } : {}) };
   }
 
   return {
@@ -194,22 +196,13 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
       }
       const workflow = await withKnownTask(userId, loaded.workflow, message, history);
       const result = step(workflow, { message, now: clock.now(), ttlSeconds, newInstanceId: newId() });
-      const applied: Applied | undefined =
-        requestId === undefined
-          ? undefined
-          : { requestId, reply: result.reply, effects: result.effects, ...(result.stepId ? { stepId: result.stepId } : {}) };
+      const outcome: StepOutcome = { reply: result.reply, effects: result.effects, ...(result.stepId ? { stepId: result.stepId } : {}) };
       if (!isDeepStrictEqual(result.next, workflow)) {
+        const applied: Applied | undefined = requestId === undefined ? undefined : { requestId, ...outcome };
         await save(key, entry?.etag, { v: 1, workflow: result.next, ...(applied ? { applied } : {}) }, log);
       }
       log.info({ from: workflow.state, to: result.next.state, effects: result.effects.length }, 'workflow step');
-      return finish(
-        userId,
-        message,
-        { requestId: requestId ?? '', reply: result.reply, effects: result.effects, stepId: result.stepId },
-        result.next.state,
-        history,
-        log,
-      );
+      return finish(userId, message, outcome, result.next.state, history, log);
     },
 
     async status(userId) {
