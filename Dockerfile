@@ -11,7 +11,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 # Everything tsconfig.build.json compiles. scripts/ ships so operator CLIs can run next to the
-# app's Dapr sidecar (e.g. `az containerapp exec`); dev/ is the local runtime and is dropped.
+# app's Dapr sidecar (e.g. `az containerapp exec`); dev/ holds the bundler the build runs and the
+# local runtime, whose compiled dist/dev is dropped.
 COPY functions ./functions
 COPY shared ./shared
 COPY dev ./dev

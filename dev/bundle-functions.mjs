@@ -20,7 +20,7 @@
 // - @azure/functions: the worker hands it @azure/functions-core at run time;
 // - pino: it starts its transports from files by path;
 // - @dapr/dapr: large, CommonJS, loaded on first use;
-// - the telemetry SDKs (Azure Monitor distro, Functions instrumentation, sdk-trace-node): heavy,
+// - the telemetry SDKs (@azure/monitor-opentelemetry, under @azure/*, and sdk-trace-node): heavy,
 //   imported only when a connection string or span processors ask for them.
 // The first two are CommonJS loaded at start-up: importing CommonJS from ESM makes Node scan its
 // source for export names first (~20 ms for @azure/functions' 190 KB), so they are `require`d instead.

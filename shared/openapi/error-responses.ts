@@ -29,7 +29,7 @@ const allCodes = Object.values(ERROR_CODES).flat() as [string, ...string[]];
 
 export const correlationIdHeader = z.string().meta({
   description:
-    'The id every log line of this request carries: the W3C trace id of a valid `traceparent`, else a well-formed `x-correlation-id` sent by the caller, else the invocation id.',
+    'The id every log line of this request carries: the W3C trace id of a valid `traceparent`, else a well-formed `x-correlation-id` sent by the caller, else the trace id the Functions host started for this request (the Application Insights operation id), or the invocation id should the host hand over no trace context.',
   example: '4bf92f3577b34da6a3ce929d0e0e4736',
 });
 
@@ -130,7 +130,10 @@ export const errorResponses = {
     id: 'PayloadTooLarge',
   },
   415: {
-    ...base(415, 'The body is not `application/json`.', { code: 'unsupported_media_type', message: 'Send the body as application/json.' }),
+    ...base(415, 'The body’s content-type is neither `application/json` nor another `application/*+json` type.', {
+      code: 'unsupported_media_type',
+      message: 'Send the body as application/json.',
+    }),
     id: 'UnsupportedMediaType',
   },
   422: {

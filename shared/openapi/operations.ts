@@ -46,7 +46,7 @@ export const TAGS = [
 
 const idempotencyKey = idSchema.meta({
   description:
-    'Makes a retry safe: the same key with the same body (after validation) within 24 h answers the first answer again and changes nothing; with another body → 422; while the first is still running → 409. Scoped to the user in the path.',
+    'Makes a retry safe: the same key with the same body (after validation) within 24 h answers the first answer again (a 4xx included, except 409) and changes nothing; after a 409 or 5xx the retry runs again and converges on the same result; with another body → 422; while the first is still running → 409. Scoped to the user in the path and to this operation.',
   example: 'create-task-7f3a9c',
 });
 const idempotent = z.object({ 'Idempotency-Key': idempotencyKey.optional() });
@@ -243,7 +243,7 @@ export const operations: OperationSpec[] = [
     operationId: 'listTasks',
     summary: 'List tasks',
     description:
-      'Sorted by `createdAt`. Served from the cache (TASK_CACHE_TTL_SECONDS, 5 min); a mutation that has responded is always visible.',
+      'Sorted by `createdAt`. Served from the cache (TASK_CACHE_TTL_SECONDS, 5 min); a mutation that has responded is visible to later reads, except one made while the cache store was failing: that one shows within seconds of the store answering again.',
     tag: 'Tasks',
     pathParams: userPath,
     responses: {
@@ -279,7 +279,8 @@ export const operations: OperationSpec[] = [
     path: 'users/{userId}/tasks/{taskId}',
     operationId: 'updateTask',
     summary: 'Change a task',
-    description: 'At least one field. With `If-Match`, only when the task is still at that version (else 412).',
+    description:
+      'At least one field. With `If-Match`, only when the task is still at that version (else 412). A change that would grow the task list past its size limit → 400.',
     tag: 'Tasks',
     pathParams: taskPath,
     headers: z.object({

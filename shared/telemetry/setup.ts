@@ -37,9 +37,9 @@ export function startTelemetry(options: TelemetryOptions = {}): Promise<Telemetr
  * OpenTelemetry data (`WorkerOpenTelemetryEnabled`), when a connection string says it will. Must
  * run while the function files load: the worker asks for the capabilities once they are loaded,
  * and `app.setup` refuses changes after that, so it cannot wait for the distro's import. (The
- * Functions instrumentation package makes this call too, but only once imported, which for an app
- * that loads telemetry lazily is after the capabilities were sent; its other part, running each
- * invocation in the host's trace context, is what traceInvocation in tracing.ts does.)
+ * Functions instrumentation package, no longer a dependency, made this call only once imported,
+ * too late for telemetry loaded lazily; its other part, running each invocation in the host's
+ * trace context, is what traceInvocation in tracing.ts does.)
  */
 export function declareWorkerTelemetry(connectionString: string | undefined): void {
   if (connectionString) app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
