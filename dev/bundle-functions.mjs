@@ -25,7 +25,8 @@
 // The first two are CommonJS loaded at start-up: importing CommonJS from ESM makes Node scan its
 // source for export names first (~20 ms for @azure/functions' 190 KB), so they are `require`d instead.
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /**
@@ -70,6 +71,26 @@ const requiredAsCommonJs = {
   },
 };
 
+/**
+ * The OpenTelemetry API version the bundle carries must be the one the Azure Monitor distro loads
+ * (see the top of this file): the build stops when the lockfile ever gives the distro a copy of
+ * its own at another version.
+ */
+function assertOneOpenTelemetryApi() {
+  const apiVersion = (from) => {
+    const entry = createRequire(from).resolve('@opentelemetry/api');
+    const at = entry.search(/[\\/]@opentelemetry[\\/]api[\\/](?!.*[\\/]@opentelemetry[\\/]api[\\/])/);
+    const packageDir = entry.slice(0, at + '/@opentelemetry/api'.length);
+    return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
+  };
+  const require = createRequire(import.meta.url);
+  const bundled = apiVersion(import.meta.url);
+  const distro = apiVersion(require.resolve('@azure/monitor-opentelemetry'));
+  if (bundled !== distro) {
+    throw new Error(`@opentelemetry/api ${bundled} would be bundled, but the Azure Monitor distro loads ${distro}: they must be the same version`);
+  }
+}
+
 const [outdir, ...extra] = process.argv.slice(2);
 if (!outdir) {
   process.stderr.write('usage: node dev/bundle-functions.mjs <outdir> [extra entry.ts ...]\n');
@@ -83,6 +104,8 @@ const entryPoints = [
     .map((file) => join('functions', file)),
   ...extra.map((file) => ({ in: file, out: file.replace(/\.ts$/, '') })),
 ];
+
+assertOneOpenTelemetryApi();
 
 await build({
   entryPoints,
