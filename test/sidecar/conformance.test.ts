@@ -220,14 +220,23 @@ describe.each(targets.filter((t) => !missing(...t.needs)))('state API conformanc
 
   it.concurrent("lets URL metadata on a save win over every item's own", async ({ expect }) => {
     const [own, none] = [uniqueKey('save-query-own'), uniqueKey('save-query-none')];
+    const [ownShort, noneShort] = [uniqueKey('save-query-own-short'), uniqueKey('save-query-none-short')];
     const response = await post('?metadata.ttlInSeconds=60', [
       { key: own, value: 1, metadata: { ttlInSeconds: '1' } },
       { key: none, value: 2 },
     ]);
     expect(response.status).toBe(204);
+    // The other way round: a short URL TTL expires items that asked for a long one, and those that asked for none.
+    const short = await post('?metadata.ttlInSeconds=1', [
+      { key: ownShort, value: 3, metadata: { ttlInSeconds: '60' } },
+      { key: noneShort, value: 4 },
+    ]);
+    expect(short.status).toBe(204);
     await sleep(2100);
     expect((await get(own)).body).toBe(1);
     expect((await get(none)).body).toBe(2);
+    expect((await get(ownShort)).status).toBe(204);
+    expect((await get(noneShort)).status).toBe(204);
   });
 
   it.concurrent("copies URL metadata on a transaction into every operation, over the operation's own", async ({ expect }) => {
