@@ -87,7 +87,9 @@ function assertOneOpenTelemetryApi() {
   const bundled = apiVersion(import.meta.url);
   const distro = apiVersion(require.resolve('@azure/monitor-opentelemetry'));
   if (bundled !== distro) {
-    throw new Error(`@opentelemetry/api ${bundled} would be bundled, but the Azure Monitor distro loads ${distro}: they must be the same version`);
+    throw new Error(
+      `@opentelemetry/api ${bundled} would be bundled, but the Azure Monitor distro loads ${distro}: they must be the same version`,
+    );
   }
 }
 
